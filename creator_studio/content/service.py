@@ -1,0 +1,359 @@
+"""Content Studio's rules: drafts, variants, newsletters, the calendar, publishing and brand checks."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from pydantic import BaseModel
+from rapidfuzz import fuzz
+from sqlalchemy import select
+
+from creator_studio.content.models import DraftRow, MediaAssetRow, ScheduledPostRow
+from creator_studio.content.platforms import LIMITS, check_length, fit
+from creator_studio.errors import InvalidInput, NotFound
+from creator_studio.providers.llm.writer import WritingTask, Written
+from creator_studio.providers.social.base import PublishedPost, SocialProvider
+from creator_studio.store.db import Database, new_id, utcnow
+from creator_studio.workspaces.service import Workspace
+
+WriteFn = Callable[[WritingTask], Written]
+
+
+class Draft(BaseModel):
+    id: str
+    kind: str
+    platform: str
+    topic: str | None
+    title: str | None
+    text: str
+    status: str
+    generated_by: str
+    source_id: str | None
+    version: int
+    created_at: datetime
+
+
+class ScheduledPost(BaseModel):
+    id: str
+    draft_id: str | None
+    platform: str
+    account: str | None
+    text: str
+    publish_at: datetime
+    status: str
+    remote_post_id: str | None
+
+
+class CalendarEntry(BaseModel):
+    kind: str  # "scheduled" | "published"
+    id: str
+    platform: str
+    at: datetime
+    text: str
+    status: str
+
+
+class BrandIssue(BaseModel):
+    rule: str
+    detail: str
+
+
+class PostPerformance(BaseModel):
+    post_id: str
+    platform: str
+    topic: str | None
+    published_at: datetime
+    likes: int
+    reposts: int
+    replies: int
+    clicks: int
+    impressions: int
+    engagement_rate: float
+    url: str
+
+
+class MediaAsset(BaseModel):
+    id: str
+    kind: str
+    path: str
+    details: dict[str, object]
+
+
+class ContentService:
+    def __init__(self, db: Database, social: SocialProvider, media_dir: Path) -> None:
+        self._db = db
+        self._social = social
+        self._media_dir = media_dir
+
+    # Drafts ---------------------------------------------------------------------------------------
+    def draft_post(self, ws: Workspace, write: WriteFn, *, platform: str, topic: str, tone: str | None,
+                   call_to_action: str | None, audience: str | None) -> Draft:
+        if platform == "email":
+            raise InvalidInput("draft_post is for social platforms; use draft_newsletter for email.")
+        examples = [p.text for p in self.best_similar_posts(ws, topic, platform=platform, limit=3)]
+        written = write(WritingTask(kind="post", brand=ws.brand_voice, platform=platform, topic=topic, tone=tone,
+                                    call_to_action=call_to_action, audience=audience,
+                                    max_chars=LIMITS[platform], examples=examples))
+        return self._save_draft(ws, kind="post", platform=platform, topic=topic, text=fit(platform, written.text),
+                                tone=tone, generated_by=written.model)
+
+    def draft_newsletter(self, ws: Workspace, write: WriteFn, *, topic: str, segment: str | None) -> Draft:
+        examples = [p.text for p in self.best_similar_posts(ws, topic, platform=None, limit=3)]
+        written = write(WritingTask(kind="newsletter", brand=ws.brand_voice, platform="email", topic=topic,
+                                    audience=segment, examples=examples))
+        title, _, body = written.text.partition("\n")
+        return self._save_draft(ws, kind="newsletter", platform="email", topic=topic,
+                                title=title.removeprefix("Subject:").strip(), text=body.strip(),
+                                segment=segment, generated_by=written.model)
+
+    def create_variants(self, ws: Workspace, write: WriteFn, *, source: str, count: int) -> list[Draft]:
+        base = self.resolve_source(ws, source)
+        platform = base.platform if base.platform != "email" else "email"
+        drafts = []
+        for index in range(count):
+            written = write(WritingTask(kind="variant", brand=ws.brand_voice, platform=platform, topic=base.topic,
+                                        source_text=base.text, variant_index=index + 1,
+                                        max_chars=LIMITS.get(platform)))
+            drafts.append(self._save_draft(ws, kind=base.kind, platform=platform, topic=base.topic,
+                                           text=fit(platform, written.text), source_id=base.id or None,
+                                           generated_by=written.model))
+        return drafts
+
+    def repurpose(self, ws: Workspace, write: WriteFn, *, source: str, platforms: list[str]) -> list[Draft]:
+        base = self.resolve_source(ws, source)
+        drafts = []
+        for platform in platforms:
+            written = write(WritingTask(kind="repurpose", brand=ws.brand_voice, platform=platform,
+                                        topic=base.topic, source_text=base.text, max_chars=LIMITS[platform]))
+            drafts.append(self._save_draft(ws, kind="newsletter" if platform == "email" else "post",
+                                           platform=platform, topic=base.topic, text=fit(platform, written.text),
+                                           source_id=base.id or None, generated_by=written.model))
+        return drafts
+
+    def get_draft(self, ws: Workspace, draft_id: str) -> Draft:
+        with self._db.transaction() as session:
+            row = session.get(DraftRow, draft_id)
+            if row is None or row.workspace_id != ws.id:
+                raise NotFound(f"No draft {draft_id!r} in this workspace.")
+            return _draft(row)
+
+    def resolve_source(self, ws: Workspace, source: str) -> Draft:
+        """A draft id, a published post id, or literal text."""
+        source = source.strip()
+        if not source:
+            raise InvalidInput("The source is empty: give a draft id, a post id or the text itself.")
+        if re.fullmatch(r"draft_[0-9a-f]{12}", source):
+            return self.get_draft(ws, source)
+        if re.fullmatch(r"post_[0-9a-f]{12}", source):
+            post = self._social.get_post(ws.id, source)
+            return Draft(id="", kind="post", platform=post.platform, topic=post.topic, title=None, text=post.text,
+                         status="published", generated_by="platform", source_id=post.id, version=1,
+                         created_at=post.published_at)
+        return Draft(id="", kind="post", platform="linkedin", topic=None, title=None, text=source,
+                     status="text", generated_by="creator", source_id=None, version=1, created_at=utcnow())
+
+    # Scheduling and publishing --------------------------------------------------------------------
+    def schedule(self, ws: Workspace, *, draft_id: str | None, text: str | None, platform: str,
+                 publish_at: datetime, account: str | None, idempotency_key: str, now: datetime) -> ScheduledPost:
+        body, draft = self._body(ws, draft_id, text, platform)
+        if publish_at <= now:
+            raise InvalidInput(f"{publish_at.isoformat()} is in the past: choose a time after now.")
+        if not self._social.accounts(ws.id, platform):  # type: ignore[arg-type]
+            raise NotFound(f"No {platform} account is connected: run `studio connect {platform}` first.")
+        with self._db.transaction() as session:
+            existing = session.scalar(select(ScheduledPostRow).where(
+                ScheduledPostRow.idempotency_key == idempotency_key))
+            if existing is not None:
+                return _scheduled(existing)
+            row = ScheduledPostRow(id=new_id("sched"), workspace_id=ws.id, draft_id=draft.id if draft else None,
+                                   platform=platform, account=account, text=body, publish_at=publish_at,
+                                   status="scheduled", idempotency_key=idempotency_key)
+            session.add(row)
+            if draft is not None:
+                draft_row = session.get(DraftRow, draft.id)
+                assert draft_row is not None
+                draft_row.status = "scheduled"
+            session.flush()
+            return _scheduled(row)
+
+    def publish(self, ws: Workspace, *, draft_id: str | None, text: str | None, platform: str,
+                account: str | None, idempotency_key: str) -> PublishedPost:
+        body, draft = self._body(ws, draft_id, text, platform)
+        post = self._social.publish(ws.id, platform, body, account=account,  # type: ignore[arg-type]
+                                    idempotency_key=idempotency_key, topic=draft.topic if draft else None)
+        if draft is not None:
+            with self._db.transaction() as session:
+                draft_row = session.get(DraftRow, draft.id)
+                assert draft_row is not None
+                draft_row.status = "published"
+        return post
+
+    def _body(self, ws: Workspace, draft_id: str | None, text: str | None, platform: str
+              ) -> tuple[str, Draft | None]:
+        if bool(draft_id) == bool(text):
+            raise InvalidInput("Give exactly one of draft_id or text.")
+        draft = self.get_draft(ws, draft_id) if draft_id else None
+        body = draft.text if draft else (text or "")
+        check_length(platform, body)
+        return body, draft
+
+    def calendar(self, ws: Workspace, start: datetime, end: datetime) -> list[CalendarEntry]:
+        if end <= start:
+            raise InvalidInput("The calendar's end must be after its start.")
+        entries: list[CalendarEntry] = []
+        with self._db.transaction() as session:
+            rows = session.scalars(select(ScheduledPostRow).where(
+                ScheduledPostRow.workspace_id == ws.id, ScheduledPostRow.publish_at >= start,
+                ScheduledPostRow.publish_at < end)).all()
+            entries += [CalendarEntry(kind="scheduled", id=r.id, platform=r.platform, at=r.publish_at,
+                                      text=r.text, status=r.status) for r in rows]
+        entries += [CalendarEntry(kind="published", id=p.id, platform=p.platform, at=p.published_at, text=p.text,
+                                  status="published")
+                    for p in self._social.posts(ws.id, since=start) if p.published_at < end]
+        return sorted(entries, key=lambda e: e.at)
+
+    # Performance and ideas --------------------------------------------------------------------------
+    def performance(self, ws: Workspace, *, since: datetime | None = None, post_id: str | None = None
+                    ) -> list[PostPerformance]:
+        posts = [self._social.get_post(ws.id, post_id)] if post_id else self._social.posts(ws.id, since=since)
+        followers = {(a.platform, a.handle): a.followers for a in self._social.accounts(ws.id)}
+        rows = []
+        for post in posts:
+            audience = max(post.metrics.impressions, followers.get((post.platform, post.account), 0), 1)
+            rows.append(PostPerformance(post_id=post.id, platform=post.platform, topic=post.topic,
+                                        published_at=post.published_at, likes=post.metrics.likes,
+                                        reposts=post.metrics.reposts, replies=post.metrics.replies,
+                                        clicks=post.metrics.clicks, impressions=post.metrics.impressions,
+                                        engagement_rate=round(post.metrics.engagements / audience, 4), url=post.url))
+        return sorted(rows, key=lambda r: r.engagement_rate, reverse=True)
+
+    def best_similar_posts(self, ws: Workspace, topic: str, *, platform: str | None, limit: int
+                           ) -> list[PublishedPost]:
+        """Past posts on a similar topic, best engagement rate first (vector memory refines this later)."""
+        scored = []
+        rates = {p.post_id: p.engagement_rate for p in self.performance(ws)}
+        for post in self._social.posts(ws.id):
+            if platform and post.platform != platform and platform != "email":
+                continue
+            similarity = fuzz.token_set_ratio(topic.lower(), f"{post.topic or ''} {post.text}".lower()) / 100
+            if similarity >= 0.45:
+                scored.append((similarity * 0.5 + rates.get(post.id, 0.0) * 5, post))
+        scored.sort(key=lambda item: item[0], reverse=True)
+        return [post for _, post in scored[:limit]]
+
+    def suggest_topics(self, ws: Workspace, *, count: int, platform: str | None) -> list[str]:
+        ranked = self.performance(ws)
+        if platform:
+            ranked = [r for r in ranked if r.platform == platform]
+        topics: list[str] = []
+        for row in ranked:
+            if row.topic and row.topic not in topics:
+                topics.append(row.topic)
+        questions = [c.text for c in self._social.comments(ws.id) if c.is_question]
+        for question in questions:
+            idea = f"Answering: {question.strip()}"
+            if idea not in topics:
+                topics.append(idea)
+        if not topics:
+            topics = [f"What I learned this week about {ws.brand_voice.niche or 'my work'}"]
+        return topics[:count]
+
+    def check_brand(self, ws: Workspace, text: str) -> list[BrandIssue]:
+        issues = []
+        lowered = text.lower()
+        for word in ws.brand_voice.banned_words:
+            if re.search(rf"\b{re.escape(word.lower())}\b", lowered):
+                issues.append(BrandIssue(rule="banned_word", detail=f"uses the banned word {word!r}"))
+        if text.count("!") > 3:
+            issues.append(BrandIssue(rule="tone", detail="more than three exclamation marks reads as hype"))
+        if text.isupper() and len(text) > 20:
+            issues.append(BrandIssue(rule="tone", detail="all capitals reads as shouting"))
+        return issues
+
+    # Media ---------------------------------------------------------------------------------------------
+    def generate_image(self, ws: Workspace, *, prompt: str, style: str | None) -> MediaAsset:
+        """A branded 1080×1080 SVG card with the prompt's text wrapped to fit (raster media: issue 10)."""
+        lines = _wrap(prompt, 28)[:6]
+        palette = {"bold": ("#111827", "#F59E0B"), "minimal": ("#FFFFFF", "#111827")}
+        background, foreground = palette.get((style or "").lower(), ("#1E3A8A", "#F9FAFB"))
+        text_rows = "".join(
+            f'<text x="90" y="{380 + i * 80}" font-size="60" fill="{foreground}" '
+            f'font-family="sans-serif">{html.escape(line)}</text>' for i, line in enumerate(lines))
+        svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="1080" height="1080" viewBox="0 0 1080 1080">'
+               f'<rect width="1080" height="1080" fill="{background}"/>{text_rows}'
+               f'<text x="90" y="990" font-size="36" fill="{foreground}" font-family="sans-serif">'
+               f'{html.escape(ws.brand_voice.creator_name)}</text></svg>')
+        return self._save_asset(ws, "image", "svg", svg, {"prompt": prompt, "style": style, "width": 1080,
+                                                          "height": 1080, "format": "svg"})
+
+    def generate_storyboard(self, ws: Workspace, write: WriteFn, *, script_or_topic: str, duration_s: int
+                            ) -> MediaAsset:
+        written = write(WritingTask(kind="video_script", brand=ws.brand_voice, topic=script_or_topic))
+        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", written.text) if s.strip()]
+        per_scene = duration_s / max(len(sentences), 1)
+        scenes = [{"index": i + 1, "start_s": round(i * per_scene, 2), "end_s": round((i + 1) * per_scene, 2),
+                   "narration": sentence} for i, sentence in enumerate(sentences)]
+        srt = "\n".join(f"{s['index']}\n{_srt_time(float(s['start_s']))} --> {_srt_time(float(s['end_s']))}\n"
+                        f"{s['narration']}\n" for s in scenes)
+        return self._save_asset(ws, "storyboard", "srt", srt, {"duration_s": duration_s, "scenes": scenes,
+                                                               "rendered_video": False})
+
+    def _save_asset(self, ws: Workspace, kind: str, suffix: str, body: str, details: dict[str, object]
+                    ) -> MediaAsset:
+        asset_id = new_id("media")
+        folder = self._media_dir / ws.id
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{asset_id}.{suffix}"
+        path.write_text(body, encoding="utf-8")
+        with self._db.transaction() as session:
+            session.add(MediaAssetRow(id=asset_id, workspace_id=ws.id, kind=kind, path=str(path), details=details))
+        return MediaAsset(id=asset_id, kind=kind, path=str(path), details=details)
+
+    def _save_draft(self, ws: Workspace, *, kind: str, platform: str, topic: str | None, text: str,
+                    generated_by: str, tone: str | None = None, title: str | None = None,
+                    segment: str | None = None, source_id: str | None = None) -> Draft:
+        with self._db.transaction() as session:
+            row = DraftRow(id=new_id("draft"), workspace_id=ws.id, kind=kind, platform=platform, topic=topic,
+                           title=title, text=text, tone=tone, segment=segment, status="draft",
+                           source_id=source_id, generated_by=generated_by)
+            session.add(row)
+            session.flush()
+            return _draft(row)
+
+
+def default_calendar_window(now: datetime) -> tuple[datetime, datetime]:
+    return now - timedelta(days=7), now + timedelta(days=30)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        if len(current) + len(word) + 1 > width and current:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}".strip()
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _srt_time(seconds: float) -> str:
+    millis = int(round(seconds * 1000))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02}:{minutes:02}:{secs:02},{millis:03}"
+
+
+def _draft(row: DraftRow) -> Draft:
+    return Draft.model_validate(row, from_attributes=True)
+
+
+def _scheduled(row: ScheduledPostRow) -> ScheduledPost:
+    return ScheduledPost.model_validate(row, from_attributes=True)

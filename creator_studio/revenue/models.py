@@ -1,0 +1,1 @@
+"""Tables of this module (filled in by its implementation)."""

@@ -1,0 +1,1 @@
+"""Runs: their records and trajectories, approvals, and the idempotency ledger of side effects."""

@@ -1,0 +1,115 @@
+"""Approvals: what a side-effect tool asks before it acts, and what the creator (or policy) decided."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from creator_studio.errors import Conflict, NotFound
+from creator_studio.runs.models import ApprovalRow
+from creator_studio.store.db import Database, utcnow
+
+DecisionKind = Literal["approve", "reject", "edit"]
+
+
+class ApprovalRequest(BaseModel):
+    """The payload of a LangGraph interrupt: everything a person needs to decide."""
+
+    kind: Literal["approval"] = "approval"
+    approval_id: str
+    run_id: str
+    workspace_id: str
+    agent: str
+    tool: str
+    arguments: dict[str, Any]
+    preview: str
+    idempotency_key: str
+
+
+class ApprovalDecision(BaseModel):
+    decision: DecisionKind
+    arguments: dict[str, Any] | None = None
+    reason: str | None = None
+    decided_by: str = "creator"
+
+
+class Approval(BaseModel):
+    id: str
+    run_id: str
+    workspace_id: str
+    agent: str
+    tool: str
+    arguments: dict[str, Any]
+    preview: str
+    idempotency_key: str
+    status: Literal["pending", "approved", "rejected", "edited"]
+    decided_by: str | None
+    reason: str | None
+    final_arguments: dict[str, Any] | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+_STATUS_OF: dict[DecisionKind, Literal["approved", "rejected", "edited"]] = {
+    "approve": "approved", "reject": "rejected", "edit": "edited",
+}
+
+
+class ApprovalStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def open(self, request: ApprovalRequest) -> Approval:
+        """Record a pending approval (once: a replayed interrupt finds the existing row)."""
+        with self._db.transaction() as session:
+            row = session.get(ApprovalRow, request.approval_id)
+            if row is None:
+                row = ApprovalRow(id=request.approval_id, run_id=request.run_id,
+                                  workspace_id=request.workspace_id, agent=request.agent, tool=request.tool,
+                                  arguments=request.arguments, preview=request.preview,
+                                  idempotency_key=request.idempotency_key, status="pending")
+                session.add(row)
+                session.flush()
+            return _approval(row)
+
+    def decide(self, approval_id: str, decision: ApprovalDecision) -> Approval:
+        with self._db.transaction() as session:
+            row = session.get(ApprovalRow, approval_id)
+            if row is None:
+                raise NotFound(f"No approval {approval_id!r}: `studio approvals list` shows the pending ones.")
+            target = _STATUS_OF[decision.decision]
+            if row.status != "pending":
+                if row.status == target:
+                    return _approval(row)
+                raise Conflict(f"Approval {approval_id} was already {row.status}.")
+            row.status = target
+            row.decided_by = decision.decided_by
+            row.reason = decision.reason
+            row.final_arguments = decision.arguments if decision.decision == "edit" else row.arguments
+            row.decided_at = utcnow()
+            session.flush()
+            return _approval(row)
+
+    def get(self, approval_id: str, workspace_id: str | None = None) -> Approval:
+        with self._db.transaction() as session:
+            row = session.get(ApprovalRow, approval_id)
+            if row is None or (workspace_id is not None and row.workspace_id != workspace_id):
+                raise NotFound(f"No approval {approval_id!r}: `studio approvals list` shows the pending ones.")
+            return _approval(row)
+
+    def list(self, workspace_id: str, *, status: str | None = "pending", run_id: str | None = None
+             ) -> list[Approval]:
+        with self._db.transaction() as session:
+            query = select(ApprovalRow).where(ApprovalRow.workspace_id == workspace_id)
+            if status:
+                query = query.where(ApprovalRow.status == status)
+            if run_id:
+                query = query.where(ApprovalRow.run_id == run_id)
+            return [_approval(r) for r in session.scalars(query.order_by(ApprovalRow.created_at)).all()]
+
+
+def _approval(row: ApprovalRow) -> Approval:
+    return Approval.model_validate(row, from_attributes=True)

@@ -1,0 +1,66 @@
+"""Settings: every knob is a `STUDIO_*` environment variable (or the OpenAI client's own names)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STUDIO_", env_file=None, extra="ignore")
+
+    home: Path = Field(default=Path("~/.creator-studio"), description="Workspace directory (databases, memory).")
+    workspace: str = Field(default="default", description="Workspace id used when none is given.")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite in `home`.")
+
+    # "offline" or "openai:<model name>". Unset: openai when an endpoint or key is configured, else offline.
+    model: str | None = None
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "STUDIO_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "STUDIO_OPENAI_BASE_URL")
+    )
+    openai_model: str = "gpt-4o-mini"
+    model_timeout_s: float = 60.0
+    model_max_retries: int = 2
+    model_temperature: float = 0.2
+
+    # The embedding pre-router answers without a model call when its confidence reaches this.
+    router_threshold: float = 0.5
+    # Below this similarity a goal is out of scope for every agent.
+    out_of_scope_floor: float = 0.3
+
+    max_model_calls: int = Field(default=24, ge=1, description="Model calls one run may make.")
+    max_tool_calls: int = Field(default=40, ge=1, description="Tool calls one run may make.")
+    max_agent_steps: int = Field(default=8, ge=1, description="Model turns one agent may take per sub-task.")
+
+    log_level: str = "WARNING"
+    log_json: bool = True
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def resolved_model(self) -> str:
+        if self.model:
+            return self.model
+        if self.openai_base_url or self.openai_api_key:
+            return f"openai:{self.openai_model}"
+        return "offline"
+
+    def workspace_dir(self) -> Path:
+        return self.home
+
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'studio.db'}"
+
+    def checkpoint_path(self) -> Path:
+        return self.home / "checkpoints.db"
+

@@ -1,0 +1,1 @@
+"""SQL storage: the declarative base, engines, sessions and Alembic migrations."""

@@ -1,0 +1,158 @@
+"""Declaring tools: a typed function `fn(ctx, args) -> result` plus its docstring is the whole tool.
+
+    @tool("content")
+    def draft_post(ctx: ToolContext, args: DraftPostArgs) -> DraftPostResult:
+        '''Write a draft post for one platform in the creator's voice.'''
+
+The argument model becomes the JSON schema the model sees; the docstring becomes its description.
+`side_effect=True` marks an `A` tool of tools.md: it pauses for approval and runs through the ledger.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_type_hints
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from creator_studio.errors import InvalidInput
+from creator_studio.tools.types import AgentName
+
+from creator_studio.providers.llm.writer import WritingTask, Written
+
+if TYPE_CHECKING:
+    from creator_studio.studio import Studio
+    from creator_studio.workspaces.service import Workspace
+
+
+class ToolArgs(BaseModel):
+    """Base for argument models: unknown arguments are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ToolResult(BaseModel):
+    """Base for results. `summary` is one sentence a creator understands."""
+
+    summary: str
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool may use: the studio's services, the workspace, and who is calling."""
+
+    studio: Studio
+    workspace: Workspace
+    agent: str
+    now: datetime
+    run_id: str | None = None
+    idempotency_key: str | None = None
+    # Called with each `Written` a tool obtains from the writer, so the run counts every model call.
+    on_model_call: Callable[[Written], None] | None = None
+
+    def write(self, task: WritingTask) -> Written:
+        written = self.studio.writer.write(task)
+        if self.on_model_call is not None:
+            self.on_model_call(written)
+        return written
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.workspace.timezone)
+
+    @property
+    def local_now(self) -> datetime:
+        return self.now.astimezone(self.zone)
+
+    def require_idempotency_key(self) -> str:
+        if not self.idempotency_key:
+            raise RuntimeError("side-effect tool called without an idempotency key")
+        return self.idempotency_key
+
+
+A = TypeVar("A", bound=ToolArgs)
+R = TypeVar("R", bound=ToolResult)
+Preview = Callable[[ToolContext, Any], str]
+
+
+@dataclass(frozen=True)
+class ToolSpec(Generic[A, R]):
+    name: str
+    agent: AgentName
+    description: str
+    args_model: type[A]
+    result_model: type[R]
+    side_effect: bool
+    fn: Callable[[ToolContext, A], R]
+    preview_fn: Preview | None = None
+
+    def openai_schema(self) -> dict[str, Any]:
+        parameters = self.args_model.model_json_schema()
+        parameters.pop("title", None)
+        return {"type": "function",
+                "function": {"name": self.name, "description": self.description, "parameters": parameters}}
+
+    def validate(self, raw: dict[str, Any], ctx: ToolContext) -> A:
+        """Validate raw arguments; a failure names the tool, the field and what was wrong."""
+        try:
+            return self.args_model.model_validate(raw, context={"now": ctx.now, "zone": ctx.zone})
+        except ValidationError as exc:
+            raise InvalidInput(describe_validation_error(self.name, exc)) from exc
+
+    def preview(self, ctx: ToolContext, args: A) -> str:
+        if self.preview_fn is not None:
+            return self.preview_fn(ctx, args)
+        shown = ", ".join(f"{k}={v!r}" for k, v in args.model_dump(exclude_none=True, mode="json").items())
+        return f"{self.name}({shown})"
+
+    def __call__(self, ctx: ToolContext, args: A) -> R:
+        return self.fn(ctx, args)
+
+
+def describe_validation_error(tool_name: str, exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in error["loc"]) or "arguments"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "is not an argument of this tool"
+        got = error.get("input")
+        shown = f" (got {got!r})" if error["type"] not in ("missing", "extra_forbidden") and got is not None else ""
+        problems.append(f"{where}: {message}{shown}")
+    return f"{tool_name}: " + "; ".join(problems)
+
+
+TOOLS: dict[str, ToolSpec[Any, Any]] = {}
+
+
+def tool(agent: AgentName, *, side_effect: bool = False, preview: Preview | None = None
+         ) -> Callable[[Callable[[ToolContext, A], R]], ToolSpec[A, R]]:
+    def register(fn: Callable[[ToolContext, A], R]) -> ToolSpec[A, R]:
+        hints = get_type_hints(fn)
+        params = list(inspect.signature(fn).parameters)
+        if len(params) != 2:
+            raise TypeError(f"tool {fn.__name__} must take (ctx, args)")
+        args_model, result_model = hints[params[1]], hints["return"]
+        description = inspect.cleandoc(fn.__doc__ or "")
+        if not description:
+            raise TypeError(f"tool {fn.__name__} needs a docstring: it is the description the model reads")
+        spec: ToolSpec[A, R] = ToolSpec(name=fn.__name__, agent=agent, description=description,
+                                        args_model=args_model, result_model=result_model,
+                                        side_effect=side_effect, fn=fn, preview_fn=preview)
+        if spec.name in TOOLS:
+            raise ValueError(f"tool {spec.name} is declared twice")
+        TOOLS[spec.name] = spec
+        return spec
+
+    return register
+
+
+def load_all_tools() -> dict[str, ToolSpec[Any, Any]]:
+    """Import every tool module so that the registry is complete."""
+    from creator_studio.tools import automation, command_center, content, engagement, revenue  # noqa: F401
+
+    return TOOLS

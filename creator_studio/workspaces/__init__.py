@@ -1,0 +1,1 @@
+"""Workspaces: one creator's settings (time zone, brand voice, approval policy)."""

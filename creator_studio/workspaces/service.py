@@ -1,0 +1,98 @@
+"""Reads and changes workspace settings. Other modules ask this service, never the table."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field
+
+from creator_studio.errors import InvalidInput, NotFound
+from creator_studio.store.db import Database
+from creator_studio.workspaces.models import WorkspaceRow
+
+
+class FAQEntry(BaseModel):
+    question: str
+    answer: str
+
+
+class BrandVoice(BaseModel):
+    creator_name: str = "the creator"
+    niche: str = ""
+    tone: str = "friendly, clear, practical"
+    audience: str = ""
+    vocabulary: list[str] = Field(default_factory=list, description="Words and phrases the creator likes.")
+    banned_words: list[str] = Field(default_factory=list)
+    signature: str = ""
+    call_to_action: str = ""
+    offers: list[str] = Field(default_factory=list)
+    hashtags: list[str] = Field(default_factory=list)
+    faq: list[FAQEntry] = Field(default_factory=list)
+
+
+class Workspace(BaseModel):
+    id: str
+    name: str
+    timezone: str
+    brand_voice: BrandVoice
+    auto_approve: list[str]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def validate_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(f"Unknown time zone {name!r}: use an IANA name such as 'Europe/Berlin'.") from exc
+    return name
+
+
+class WorkspaceService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, workspace_id: str) -> Workspace:
+        with self._db.transaction() as session:
+            row = session.get(WorkspaceRow, workspace_id)
+            if row is None:
+                raise NotFound(f"Workspace {workspace_id!r} does not exist: run `studio init` first.")
+            return _to_model(row)
+
+    def exists(self, workspace_id: str) -> bool:
+        with self._db.transaction() as session:
+            return session.get(WorkspaceRow, workspace_id) is not None
+
+    def create(self, workspace_id: str, name: str, timezone: str, brand_voice: BrandVoice) -> Workspace:
+        validate_timezone(timezone)
+        with self._db.transaction() as session:
+            if session.get(WorkspaceRow, workspace_id) is not None:
+                raise InvalidInput(f"Workspace {workspace_id!r} already exists.")
+            row = WorkspaceRow(id=workspace_id, name=name, timezone=timezone,
+                               brand_voice=brand_voice.model_dump(), auto_approve=[])
+            session.add(row)
+            session.flush()
+            return _to_model(row)
+
+    def update(self, workspace_id: str, *, timezone: str | None = None, brand_voice: BrandVoice | None = None,
+               auto_approve: list[str] | None = None) -> Workspace:
+        with self._db.transaction() as session:
+            row = session.get(WorkspaceRow, workspace_id)
+            if row is None:
+                raise NotFound(f"Workspace {workspace_id!r} does not exist.")
+            if timezone is not None:
+                row.timezone = validate_timezone(timezone)
+            if brand_voice is not None:
+                row.brand_voice = brand_voice.model_dump()
+            if auto_approve is not None:
+                row.auto_approve = sorted(set(auto_approve))
+            session.flush()
+            return _to_model(row)
+
+
+def _to_model(row: WorkspaceRow) -> Workspace:
+    return Workspace(id=row.id, name=row.name, timezone=row.timezone,
+                     brand_voice=BrandVoice.model_validate(row.brand_voice or {}),
+                     auto_approve=list(row.auto_approve or []))

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from creator_studio.sandbox.seed import DEFAULT_BRAND, DEFAULT_TIMEZONE, seed_default_world  # noqa: E402
+from creator_studio.settings import Settings  # noqa: E402
+from creator_studio.studio import Studio  # noqa: E402
+from creator_studio.tools.base import ToolContext  # noqa: E402
+from creator_studio.workspaces.service import Workspace  # noqa: E402
+
+# Wednesday 25 November 2026, 14:00 UTC (15:00 in Berlin): every test sees the same "now".
+FIXED_NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+
+
+def make_settings(home: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {"home": home, "model": "offline"}
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def studio(tmp_path: Path) -> Iterator[Studio]:
+    """A fresh, seeded studio on a temporary directory (schema created directly from the models)."""
+    studio = Studio.open(make_settings(tmp_path / "home"), migrate_schema=False)
+    studio.clock = lambda: FIXED_NOW
+    ws = studio.workspaces.create("default", "Maya Chen Studio", DEFAULT_TIMEZONE, DEFAULT_BRAND)
+    seed_default_world(studio, ws, FIXED_NOW)
+    yield studio
+    studio.close()
+
+
+@pytest.fixture
+def workspace(studio: Studio) -> Workspace:
+    return studio.workspaces.get("default")
+
+
+@pytest.fixture
+def ctx(studio: Studio, workspace: Workspace) -> ToolContext:
+    """A tool context for calling tools directly; side effects get a fresh idempotency key per test."""
+    return ToolContext(studio=studio, workspace=workspace, agent="test", now=FIXED_NOW, run_id=None,
+                       idempotency_key="test-key-1")
