@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creator_studio.store.db import Base, UTCDateTime, utcnow
@@ -31,6 +31,7 @@ class DraftRow(Base):
 
 class ScheduledPostRow(Base):
     __tablename__ = "content_scheduled_posts"
+    __table_args__ = (UniqueConstraint("workspace_id", "idempotency_key"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -40,7 +41,7 @@ class ScheduledPostRow(Base):
     text: Mapped[str] = mapped_column(Text)
     publish_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled|published|failed|cancelled
-    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128))
     remote_post_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

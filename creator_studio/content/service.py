@@ -166,7 +166,7 @@ class ContentService:
             raise NotFound(f"No {platform} account is connected: run `studio connect {platform}` first.")
         with self._db.transaction() as session:
             existing = session.scalar(select(ScheduledPostRow).where(
-                ScheduledPostRow.idempotency_key == idempotency_key))
+                ScheduledPostRow.workspace_id == ws.id, ScheduledPostRow.idempotency_key == idempotency_key))
             if existing is not None:
                 return _scheduled(existing)
             row = ScheduledPostRow(id=new_id("sched"), workspace_id=ws.id, draft_id=draft.id if draft else None,
@@ -344,7 +344,7 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def _srt_time(seconds: float) -> str:
-    millis = int(round(seconds * 1000))
+    millis = round(seconds * 1000)
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     secs, millis = divmod(rest, 1000)

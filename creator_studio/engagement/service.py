@@ -1,8 +1,1125 @@
-from creator_studio.providers.social.base import SocialProvider
-from creator_studio.store.db import Database
+"""Audience Hub's rules: reading comments, sentiment and spam, insights, engagers, leads, segments, replies
+and community invitations.
+
+Comment text is untrusted data: it is scored, quoted and passed to the writer as `source_text`, never turned
+into instructions. Every score here is rules-based and explained (each item says which rule gave its points).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from creator_studio.content.platforms import LIMITS, check_length, fit
+from creator_studio.engagement.models import CommunityInviteRow, InviteBatchRow, LeadRow, SegmentRow
+from creator_studio.errors import Conflict, InvalidInput, NotFound
+from creator_studio.providers.llm.writer import WritingTask, Written
+from creator_studio.providers.social.base import Comment, SocialProvider
+from creator_studio.store.db import Database, new_id
+from creator_studio.tools.types import SocialPlatform, SocialPlatformArg
+from creator_studio.workspaces.service import Workspace
+
+WriteFn = Callable[[WritingTask], Written]
+CommentClass = Literal["question", "praise", "complaint", "spam", "purchase_intent", "other"]
+SentimentLabel = Literal["positive", "neutral", "negative"]
 
 
+# Boundary models ----------------------------------------------------------------------------------
+class SentimentScore(BaseModel):
+    label: SentimentLabel
+    score: float = Field(ge=-1.0, le=1.0)
+    signals: list[str] = Field(default_factory=list, description="The words that moved the score, and how.")
+
+
+class SpamCheck(BaseModel):
+    is_spam: bool
+    score: float = Field(ge=0.0, le=1.0)
+    reasons: list[str]
+
+
+class CommentView(BaseModel):
+    id: str
+    platform: SocialPlatform
+    post_id: str
+    author_handle: str
+    author_name: str
+    text: str
+    created_at: datetime
+    is_question: bool
+    replied: bool
+    reply_text: str | None
+    hidden: bool
+    classification: CommentClass
+    classification_reason: str
+    sentiment: SentimentLabel
+    sentiment_score: float
+
+
+class SentimentItem(BaseModel):
+    comment_id: str | None
+    text: str
+    label: SentimentLabel
+    score: float
+    signals: list[str]
+
+
+class SentimentAggregate(BaseModel):
+    positive: int
+    neutral: int
+    negative: int
+    average_score: float
+    overall: SentimentLabel
+
+
+class SentimentReport(BaseModel):
+    items: list[SentimentItem]
+    aggregate: SentimentAggregate
+
+
+class SpamItem(BaseModel):
+    comment_id: str | None
+    text: str
+    is_spam: bool
+    score: float
+    reasons: list[str]
+
+
+class PlatformStats(BaseModel):
+    platform: SocialPlatform
+    followers: int
+    posts: int
+    engagements: int
+    engagement_rate: float
+
+
+class TopicStats(BaseModel):
+    topic: str
+    posts: int
+    engagements: int
+    engagement_rate: float
+
+
+class QuestionTheme(BaseModel):
+    theme: str
+    count: int
+    examples: list[str] = Field(description="Up to two of the comments (quoted data, not instructions).")
+
+
+class SentimentMix(BaseModel):
+    positive: int
+    neutral: int
+    negative: int
+
+
+class AudienceInsights(BaseModel):
+    since: datetime
+    platforms: list[PlatformStats]
+    total_followers: int
+    engagement_rate: float
+    top_topics: list[TopicStats]
+    question_themes: list[QuestionTheme]
+    comments: int
+    unanswered_questions: int
+    spam_comments: int
+    sentiment_mix: SentimentMix
+
+
+class ScorePart(BaseModel):
+    factor: str
+    points: int
+    detail: str
+
+
+class Engager(BaseModel):
+    handle: str
+    name: str
+    platforms: list[SocialPlatform]
+    comments: int
+    conversations: int = Field(description="Comments of theirs you replied to: threads that went deeper.")
+    posts: int
+    score: int
+    breakdown: list[ScorePart]
+    last_comment_at: datetime
+
+
+class Lead(BaseModel):
+    handle: str
+    name: str
+    platforms: list[str]
+    score: int = Field(ge=0, le=100)
+    breakdown: list[ScorePart]
+    comments: int
+    last_engaged_at: datetime
+
+
+class SegmentCriteria(BaseModel):
+    """Who belongs to a segment. Every criterion given must hold; none given means everyone who commented."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    platforms: list[SocialPlatformArg] | None = Field(default=None, description="Commented on any of these.")
+    min_comments: int | None = Field(default=None, ge=1, le=1000)
+    min_lead_score: int | None = Field(default=None, ge=0, le=100)
+    sentiment: SentimentLabel | None = Field(default=None, description="Their average comment sentiment.")
+    keywords: list[Annotated[str, Field(max_length=50)]] | None = Field(
+        default=None, max_length=20, description="Any of their comments mentions any of these words."
+    )
+    classifications: list[CommentClass] | None = Field(
+        default=None, description="They wrote at least one comment of one of these kinds."
+    )
+
+
+class Segment(BaseModel):
+    id: str
+    name: str
+    criteria: SegmentCriteria
+    members: list[str]
+    member_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Invitation(BaseModel):
+    member_handle: str
+    member_name: str
+    community: str
+    message: str | None
+    invited_at: datetime
+
+
+class InvitePlan(BaseModel):
+    """Who an invitation would reach, before anything is written (used by the approval preview)."""
+
+    community: str
+    to_invite: list[str]
+    already_invited: list[str]
+
+
+class InviteBatch(BaseModel):
+    id: str
+    community: str
+    segment: str | None
+    message: str | None
+    invited: list[str]
+    skipped: list[str]
+    created_at: datetime
+
+
+# Text rules: sentiment ----------------------------------------------------------------------------
+# fmt: off
+# Valences on VADER's -4..4 scale, so the VADER lexicon can replace this table without changing the maths.
+_LEXICON: dict[str, float] = {
+    "love": 3.0, "loved": 3.0, "loving": 2.7, "great": 3.0, "amazing": 3.0, "awesome": 3.0, "excellent": 3.0,
+    "fantastic": 3.0, "wonderful": 3.0, "perfect": 3.0, "best": 3.0, "brilliant": 3.0, "incredible": 3.0,
+    "superb": 3.0, "lifesaver": 3.0, "impressive": 2.5, "beautiful": 2.5, "genius": 2.5, "good": 2.0,
+    "nice": 2.0, "helpful": 2.0, "useful": 2.0, "thanks": 2.0, "thank": 2.0, "enjoy": 2.0, "enjoyed": 2.0,
+    "happy": 2.0, "glad": 2.0, "fun": 2.0, "gem": 2.0, "recommend": 2.0, "excited": 2.0, "exciting": 2.0,
+    "valuable": 2.0, "cool": 1.5, "clear": 1.5, "easy": 1.5, "worth": 1.5, "works": 1.0, "solid": 1.5,
+    "terrible": -3.0, "awful": -3.0, "horrible": -3.0, "worst": -3.0, "hate": -3.0, "sucks": -3.0,
+    "scam": -3.0, "bad": -2.5, "useless": -2.5, "waste": -2.5, "disappointed": -2.5, "disappointing": -2.5,
+    "overpriced": -2.5, "frustrating": -2.5, "frustrated": -2.5, "angry": -2.5, "rude": -2.5, "ugly": -2.5,
+    "fake": -2.5, "poor": -2.0, "boring": -2.0, "broken": -2.0, "broke": -2.0, "annoying": -2.0,
+    "fail": -2.0, "failed": -2.0, "sad": -2.0, "mess": -2.0, "wrong": -1.5, "confusing": -1.5,
+    "confused": -1.5, "expensive": -1.5, "bug": -1.5, "slow": -1.0, "hard": -1.0, "difficult": -1.0,
+    "meh": -1.0, "problem": -1.0,
+    "❤": 3.0, "😍": 3.0, "🙏": 2.0, "🔥": 2.0, "🎉": 2.0, "👍": 2.0, "😊": 2.0, "🙂": 1.0,
+    "😡": -3.0, "👎": -2.0, "😞": -2.0, "🙄": -1.5,
+}
+_INTENSIFIERS: dict[str, float] = {
+    "very": 1.3, "really": 1.3, "so": 1.25, "extremely": 1.5, "super": 1.3, "incredibly": 1.5,
+    "totally": 1.3, "absolutely": 1.4, "truly": 1.3, "most": 1.2, "quite": 1.1,
+    "slightly": 0.6, "somewhat": 0.7, "kinda": 0.7, "little": 0.8,
+}
+_NEGATIONS = {"not", "no", "never", "none", "nothing", "neither", "nor", "nobody", "cannot", "without",
+              "hardly", "barely", "isnt", "dont", "doesnt", "didnt", "cant", "wont", "aint"}
+# fmt: on
+_NEGATION_FACTOR = -0.74  # VADER's: "not great" is negative, but milder than "terrible".
+_NEGATION_WINDOW = 3
+_NORMALISE_ALPHA = 15.0  # VADER's: maps any sum of valences into (-1, 1).
+_BREAKS = set(".,;:?!")
+_EMOJI = "".join(key for key in _LEXICON if not key.isalpha())
+_TOKEN = re.compile(rf"[A-Za-z][A-Za-z']*|[.,;:!?]|[{_EMOJI}]")
+
+
+def score_sentiment(text: str) -> SentimentScore:
+    """Lexicon scoring with negation ("not great"), intensifiers ("very good"), "but" and emphasis."""
+    tokens = _TOKEN.findall(text.replace("’", "'"))
+    shouting = _shouting(text)
+    lowered = [t.lower() for t in tokens]
+    but_at = max((i for i, t in enumerate(lowered) if t == "but"), default=None)
+    total = 0.0
+    signals: list[str] = []
+    for index, token in enumerate(lowered):
+        valence = _LEXICON.get(token)
+        if valence is None:
+            continue
+        notes: list[str] = []
+        # Intensifiers right before the word, chained ("really very good"); punctuation ends the look-back.
+        back = index - 1
+        while back >= 0 and lowered[back] in _INTENSIFIERS:
+            valence *= _INTENSIFIERS[lowered[back]]
+            notes.append(f"'{lowered[back]}'")
+            back -= 1
+        window = lowered[max(0, index - _NEGATION_WINDOW) : index]
+        for word in reversed(window):
+            if word in _BREAKS:
+                break
+            if word in _NEGATIONS or word.endswith("n't"):
+                valence *= _NEGATION_FACTOR
+                notes.append(f"negated by '{word}'")
+                break
+        if tokens[index].isupper() and len(tokens[index]) > 1 and not shouting:
+            valence *= 1.25
+            notes.append("capitals")
+        if but_at is not None:
+            valence *= 0.5 if index < but_at else 1.5
+            notes.append("before 'but'" if index < but_at else "after 'but'")
+        total += valence
+        signals.append(f"'{token}' {valence:+.2f}" + (f" ({', '.join(notes)})" if notes else ""))
+    exclamations = min(text.count("!"), 4)
+    if total and exclamations:
+        total += math.copysign(0.3 * exclamations, total)
+        signals.append(f"{exclamations} exclamation mark(s) add emphasis")
+    score = round(total / math.sqrt(total * total + _NORMALISE_ALPHA), 3)
+    return SentimentScore(label=_label(score), score=score, signals=signals)
+
+
+# Text rules: spam ---------------------------------------------------------------------------------
+_LINK = re.compile(
+    r"(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|io|biz|xyz|info|ly|me|co|click)"
+    r"(?:/\S*)?\b",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(
+    r"\b(?:crypto|bitcoin|btc|eth|ethereum|forex|nft|airdrop|profits?|income|earn(?:ing)?|"
+    r"cash|invest(?:ment)?|signals|\d+x)\b|\$\$|\$\d",
+    re.IGNORECASE,
+)
+_DM_BAIT = re.compile(
+    r"\b(?:dm|pm|inbox|message|text|whatsapp|telegram)\s+me\b|\bcheck\s+(?:out\s+)?my\s+"
+    r"(?:bio|profile|page)\b|\blink\s+in\s+(?:my\s+)?bio\b|\bwhatsapp\b|\btelegram\b",
+    re.IGNORECASE,
+)
+_REPEATED_PUNCTUATION = re.compile(r"[!?]{3,}")
+_MENTION = re.compile(r"(?<!\w)@\w")
+# fmt: off
+_SCAM_PHRASES = ("earn 10x", "crypto signals", "guaranteed returns", "guaranteed profit", "double your money",
+                 "work from home", "click here", "limited time offer", "act now", "you've won",
+                 "you have won", "claim your prize", "free followers", "followers fast", "buy followers",
+                 "follow for follow", "f4f", "investment opportunity", "passive income", "free money")
+# fmt: on
+# Comments that talk to an automated assistant instead of to the creator are never legitimate audience.
+_INJECTION = re.compile(
+    r"\bignore\s+(?:all\s+|your\s+|the\s+|any\s+)*(?:previous|prior|above|earlier)\s+"
+    r"(?:instructions|prompts?|messages?|rules)\b|\bdisregard\s+(?:all\s+|your\s+|the\s+)*"
+    r"(?:previous\s+|prior\s+)?instructions\b|\bsystem\s+prompt\b|\byou\s+are\s+now\b|"
+    r"\bnew\s+instructions\b",
+    re.IGNORECASE,
+)
+SPAM_THRESHOLD = 0.5
+
+
+def check_spam(text: str) -> SpamCheck:
+    """Add up the spam rules that fire; 0.5 or more is spam. Each reason names its rule and its weight."""
+    found: list[tuple[float, str]] = []
+    if _INJECTION.search(text):
+        found.append((0.6, "tries to give instructions to an automated assistant (prompt injection)"))
+    lowered = text.lower()
+    phrases = [p for p in _SCAM_PHRASES if p in lowered]
+    if phrases:
+        found.append((0.5, "uses a known scam phrase: " + ", ".join(repr(p) for p in phrases)))
+    if _LINK.search(text):
+        found.append((0.25, "contains a link"))
+    if _MONEY.search(text):
+        found.append((0.3, "talks about money or crypto"))
+    if _DM_BAIT.search(text):
+        found.append((0.3, "asks people to message them privately"))
+    if _shouting(_LINK.sub("", text)):  # links are lower case by convention; judge the words around them
+        found.append((0.2, "written in capitals"))
+    if _REPEATED_PUNCTUATION.search(text):
+        found.append((0.15, "repeated punctuation"))
+    if len(_MENTION.findall(text)) >= 3:
+        found.append((0.15, "tags many accounts"))
+    score = round(min(1.0, sum(weight for weight, _ in found)), 2)
+    return SpamCheck(
+        is_spam=score >= SPAM_THRESHOLD,
+        score=score,
+        reasons=[f"{reason} (+{weight:.2f})" for weight, reason in found],
+    )
+
+
+# Text rules: what kind of comment -----------------------------------------------------------------
+_PURCHASE_INTENT = re.compile(
+    r"\bhow\s+much\b|\bprice\b|\bpricing\b|\bcosts?\b|\bbuy(?:ing)?\b|\bpurchase\b|"
+    r"\bsign\s+me\s+up\b|\benrol(?:l|ling)?\b|\btake\s+my\s+money\b|\bcheckout\b|"
+    r"\bpayment\s+plan\b|\bdiscount\b|\bcoupon\b|\bwhere\s+(?:can|do)\s+i\s+"
+    r"(?:get|pay|sign\s+up)\b",
+    re.IGNORECASE,
+)
+_INTEREST = re.compile(
+    r"\bjoin\b|\bwaitlist\b|\binterested\b|\bsign(?:ing)?\s+up\b|\bcan'?t\s+wait\b|"
+    r"\bcount\s+me\s+in\b|\blove\s+to\b",
+    re.IGNORECASE,
+)
+_COMPLAINT = re.compile(
+    r"\bterrible\b|\bawful\b|\bhorrible\b|\bworst\b|\bbroke(?:n)?\b|\bdoesn'?t\s+work\b|"
+    r"\bnot\s+working\b|\bdisappoint\w*|\bwaste\s+of\b|\buseless\b|\bannoying\b|"
+    r"\bfrustrat\w*|\brude\b|\bunacceptable\b|\bfix\s+(?:it|this)\b|\bstill\s+waiting\b|"
+    r"\boverpriced\b|\btoo\s+expensive\b|\bhate\b|\bsucks\b",
+    re.IGNORECASE,
+)
+
+
+def is_question(text: str) -> bool:
+    return "?" in text
+
+
+def classify(text: str, sentiment: SentimentScore, spam: SpamCheck) -> tuple[CommentClass, str]:
+    """One kind per comment, first rule wins: spam, purchase intent, complaint, question, praise, other."""
+    if spam.is_spam:
+        return "spam", "looks like spam: " + "; ".join(spam.reasons)
+    intent = _PURCHASE_INTENT.search(text)
+    if intent:
+        return "purchase_intent", f"mentions buying ('{intent.group(0).lower()}')"
+    complaint = _COMPLAINT.search(text)
+    if (complaint and sentiment.label == "negative") or sentiment.score <= -0.5:
+        cue = f"'{complaint.group(0).lower()}'" if complaint else "strongly negative wording"
+        return "complaint", f"negative feedback ({cue})"
+    if is_question(text):
+        return "question", "asks a question"
+    if sentiment.label == "positive":
+        return "praise", "positive feedback"
+    return "other", "no question, purchase intent, complaint or praise"
+
+
+# Question themes: first theme whose words match wins, in this order (pricing before generic how-to).
+_THEMES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "pricing and payment",
+        re.compile(r"\bhow\s+much\b|\bprice|\bcosts?\b|\bpay|\bdiscount|\bcoupon|\$", re.IGNORECASE),
+    ),
+    ("refunds", re.compile(r"\brefund|\bmoney\s+back\b|\bguarantee", re.IGNORECASE)),
+    (
+        "start dates and schedule",
+        re.compile(r"\bwhen\b|\bstart|\bcohort|\bdeadline|\bschedule", re.IGNORECASE),
+    ),
+    (
+        "who it is for",
+        re.compile(r"\bbeginners?\b|\bsuitable\b|\bexperience\b|\blevel\b|\bprerequisite", re.IGNORECASE),
+    ),
+    (
+        "tools and setup",
+        re.compile(
+            r"\bversion\b|\binstall|\bvs\s*code\b|\bjupyter\b|\bnotebooks?\b|\bsetup\b|"
+            r"\blibrar(?:y|ies)\b|\bpython\s+\d",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "course content",
+        re.compile(r"\blessons?\b|\bexercises?\b|\bcertificate\b|\bmodules?\b|\bcurriculum\b", re.IGNORECASE),
+    ),
+    ("how-to", re.compile(r"\bhow\s+(?:do|can|to|would|should)\b", re.IGNORECASE)),
+)
+
+
+def question_theme(text: str) -> str:
+    for theme, pattern in _THEMES:
+        if pattern.search(text):
+            return theme
+    return "other questions"
+
+
+# Lead scoring -------------------------------------------------------------------------------------
+LEAD_POINTS = {
+    "purchase_intent": 40,
+    "interest": 15,
+    "offer_question": 25,
+    "repeat_per_comment": 10,
+    "repeat_max": 20,
+    "recent_7d": 15,
+    "recent_30d": 8,
+}
+# fmt: off
+_OFFER_WORDS = {"course", "courses", "cohort", "lesson", "lessons", "class", "workshop", "membership",
+                "program", "programme", "offer", "price", "pricing", "cost", "refund", "refunds", "enroll",
+                "enrol", "waitlist", "discount", "coupon", "certificate", "bootcamp"}
+# fmt: on
+_GENERIC_WORDS = {"for", "and", "the", "with", "month", "year", "per", "a", "an", "of", "to", "my"}
+
+
+def offer_words(ws: Workspace) -> set[str]:
+    """Words that mean "your offer": generic ones plus distinctive words of the brand's offer names."""
+    niche = set(re.findall(r"[a-z]+", ws.brand_voice.niche.lower()))
+    words = set(_OFFER_WORDS)
+    for offer in ws.brand_voice.offers:
+        words |= {w for w in re.findall(r"[a-z]+", offer.lower()) if len(w) > 3} - niche - _GENERIC_WORDS
+    return words
+
+
+@dataclass
+class _Person:
+    """Everything one person wrote (spam excluded); a person is identified by their handle."""
+
+    handle: str
+    name: str
+    comments: list[CommentView] = field(default_factory=list)
+
+    @property
+    def platforms(self) -> list[SocialPlatform]:
+        return sorted({c.platform for c in self.comments})
+
+    @property
+    def last_comment_at(self) -> datetime:
+        return max(c.created_at for c in self.comments)
+
+    @property
+    def average_sentiment(self) -> float:
+        return sum(c.sentiment_score for c in self.comments) / len(self.comments)
+
+
+def _lead_score(person: _Person, offer_vocabulary: set[str], now: datetime) -> tuple[int, list[ScorePart]]:
+    parts: list[ScorePart] = []
+    intent = [c for c in person.comments if c.classification == "purchase_intent"]
+    if intent:
+        parts.append(
+            ScorePart(
+                factor="purchase_intent",
+                points=LEAD_POINTS["purchase_intent"],
+                detail=f"{len(intent)} comment(s) about buying",
+            )
+        )
+    elif any(_INTEREST.search(c.text) for c in person.comments):
+        parts.append(
+            ScorePart(
+                factor="interest",
+                points=LEAD_POINTS["interest"],
+                detail="said they want to join or are interested",
+            )
+        )
+    offer_questions = [
+        c
+        for c in person.comments
+        if c.is_question and offer_vocabulary & set(re.findall(r"[a-z]+", c.text.lower()))
+    ]
+    if offer_questions:
+        parts.append(
+            ScorePart(
+                factor="offer_question",
+                points=LEAD_POINTS["offer_question"],
+                detail=f"asked {len(offer_questions)} question(s) about your offer",
+            )
+        )
+    extra = len(person.comments) - 1
+    if extra > 0:
+        points = min(LEAD_POINTS["repeat_max"], extra * LEAD_POINTS["repeat_per_comment"])
+        parts.append(
+            ScorePart(factor="repeat_engagement", points=points, detail=f"{len(person.comments)} comments")
+        )
+    age = now - person.last_comment_at
+    if age <= timedelta(days=7):
+        parts.append(
+            ScorePart(
+                factor="recency", points=LEAD_POINTS["recent_7d"], detail="commented in the last 7 days"
+            )
+        )
+    elif age <= timedelta(days=30):
+        parts.append(
+            ScorePart(
+                factor="recency", points=LEAD_POINTS["recent_30d"], detail="commented in the last 30 days"
+            )
+        )
+    return min(100, sum(p.points for p in parts)), parts
+
+
+ENGAGER_POINTS = {"comment": 3, "conversation": 2, "post": 1}
+
+
+def _engager(person: _Person) -> Engager:
+    conversations = sum(1 for c in person.comments if c.replied)
+    posts = len({c.post_id for c in person.comments})
+    parts = [
+        ScorePart(
+            factor="comments",
+            points=ENGAGER_POINTS["comment"] * len(person.comments),
+            detail=f"{len(person.comments)} comment(s) × {ENGAGER_POINTS['comment']}",
+        ),
+        ScorePart(
+            factor="conversations",
+            points=ENGAGER_POINTS["conversation"] * conversations,
+            detail=f"{conversations} you replied to × {ENGAGER_POINTS['conversation']}",
+        ),
+        ScorePart(
+            factor="posts",
+            points=ENGAGER_POINTS["post"] * posts,
+            detail=f"{posts} different post(s) × {ENGAGER_POINTS['post']}",
+        ),
+    ]
+    return Engager(
+        handle=person.handle,
+        name=person.name,
+        platforms=person.platforms,
+        comments=len(person.comments),
+        conversations=conversations,
+        posts=posts,
+        score=sum(p.points for p in parts),
+        breakdown=parts,
+        last_comment_at=person.last_comment_at,
+    )
+
+
+# The service --------------------------------------------------------------------------------------
 class EngagementService:
     def __init__(self, db: Database, social: SocialProvider) -> None:
         self._db = db
         self._social = social
+
+    # Reading comments -----------------------------------------------------------------------------
+    def comments(
+        self,
+        ws: Workspace,
+        *,
+        platform: SocialPlatform | None = None,
+        since: datetime | None = None,
+        unreplied_only: bool = False,
+        include_hidden: bool = False,
+        classification: CommentClass | None = None,
+    ) -> list[CommentView]:
+        """Comments with their kind and sentiment, newest first."""
+        found = self._social.comments(
+            ws.id,
+            platform=platform,
+            since=since,
+            unreplied_only=unreplied_only,
+            include_hidden=include_hidden,
+        )
+        views = [comment_view(c) for c in found]
+        if classification is not None:
+            views = [v for v in views if v.classification == classification]
+        return sorted(views, key=lambda v: (v.created_at, v.id), reverse=True)
+
+    def get_comment(self, ws: Workspace, comment_id: str) -> CommentView:
+        return comment_view(self._social.get_comment(ws.id, comment_id))
+
+    def _texts(
+        self, ws: Workspace, texts: list[str] | None, comment_ids: list[str] | None
+    ) -> list[tuple[str | None, str]]:
+        if bool(texts) == bool(comment_ids):
+            raise InvalidInput("Give exactly one of texts or comment_ids (a non-empty list).")
+        if texts:
+            return [(None, t) for t in texts]
+        ids = list(dict.fromkeys(comment_ids or []))
+        missing = []
+        found: list[tuple[str | None, str]] = []
+        for comment_id in ids:
+            try:
+                found.append((comment_id, self._social.get_comment(ws.id, comment_id).text))
+            except NotFound:
+                missing.append(comment_id)
+        if missing:
+            raise NotFound(
+                f"No comment {', '.join(repr(m) for m in missing)} in this workspace: "
+                "list_comments shows the comment ids you can use."
+            )
+        return found
+
+    def analyze_sentiment(
+        self, ws: Workspace, *, texts: list[str] | None = None, comment_ids: list[str] | None = None
+    ) -> SentimentReport:
+        items = []
+        for comment_id, text in self._texts(ws, texts, comment_ids):
+            scored = score_sentiment(text)
+            items.append(
+                SentimentItem(
+                    comment_id=comment_id,
+                    text=text,
+                    label=scored.label,
+                    score=scored.score,
+                    signals=scored.signals,
+                )
+            )
+        labels = Counter(i.label for i in items)
+        average = round(sum(i.score for i in items) / len(items), 3)
+        aggregate = SentimentAggregate(
+            positive=labels["positive"],
+            neutral=labels["neutral"],
+            negative=labels["negative"],
+            average_score=average,
+            overall=_label(average),
+        )
+        return SentimentReport(items=items, aggregate=aggregate)
+
+    def detect_spam(
+        self, ws: Workspace, *, texts: list[str] | None = None, comment_ids: list[str] | None = None
+    ) -> list[SpamItem]:
+        items = []
+        for comment_id, text in self._texts(ws, texts, comment_ids):
+            check = check_spam(text)
+            items.append(
+                SpamItem(
+                    comment_id=comment_id,
+                    text=text,
+                    is_spam=check.is_spam,
+                    score=check.score,
+                    reasons=check.reasons,
+                )
+            )
+        return items
+
+    # Insights -------------------------------------------------------------------------------------
+    def audience_insights(
+        self, ws: Workspace, *, since: datetime, platform: SocialPlatform | None = None
+    ) -> AudienceInsights:
+        followers: Counter[str] = Counter()
+        for account in self._social.accounts(ws.id, platform):
+            followers[account.platform] += account.followers
+        posts = self._social.posts(ws.id, platform=platform, since=since)
+        per_platform: dict[str, _Totals] = {}
+        per_topic: dict[str, _Totals] = {}
+        for post in posts:
+            # The same denominator as content performance: impressions, or followers when impressions are low.
+            audience = max(post.metrics.impressions, followers.get(post.platform, 0), 1)
+            for totals in (
+                per_platform.setdefault(post.platform, _Totals()),
+                per_topic.setdefault(post.topic or "(no topic)", _Totals()),
+            ):
+                totals.add(post.metrics.engagements, audience)
+        stats = [
+            PlatformStats(
+                platform=p,
+                followers=followers.get(p, 0),
+                posts=t.posts,
+                engagements=t.engagements,
+                engagement_rate=t.rate,
+            )
+            for p in sorted(set(followers) | set(per_platform))
+            for t in [per_platform.get(p, _Totals())]
+        ]
+        topics = sorted(
+            (
+                TopicStats(topic=topic, posts=t.posts, engagements=t.engagements, engagement_rate=t.rate)
+                for topic, t in per_topic.items()
+            ),
+            key=lambda s: (-s.engagements, s.topic),
+        )
+        comments = self.comments(ws, platform=platform, since=since)
+        genuine = [c for c in comments if c.classification != "spam"]
+        questions = [c for c in genuine if c.is_question]
+        themes: dict[str, list[str]] = {}
+        for question in questions:
+            themes.setdefault(question_theme(question.text), []).append(question.text)
+        theme_rows = sorted(
+            (QuestionTheme(theme=t, count=len(v), examples=v[:2]) for t, v in themes.items()),
+            key=lambda q: (-q.count, q.theme),
+        )
+        mix = Counter(c.sentiment for c in genuine)
+        overall = _Totals()
+        for totals in per_platform.values():
+            overall.add(totals.engagements, totals.audience, posts=totals.posts)
+        return AudienceInsights(
+            since=since,
+            platforms=stats,
+            total_followers=sum(followers.values()),
+            engagement_rate=overall.rate,
+            top_topics=topics[:5],
+            question_themes=theme_rows,
+            comments=len(comments),
+            unanswered_questions=sum(1 for q in questions if not q.replied),
+            spam_comments=len(comments) - len(genuine),
+            sentiment_mix=SentimentMix(
+                positive=mix["positive"], neutral=mix["neutral"], negative=mix["negative"]
+            ),
+        )
+
+    def _people(self, ws: Workspace, *, since: datetime | None = None) -> dict[str, _Person]:
+        """The audience: authors of visible comments that are not spam, keyed by lower-cased handle."""
+        people: dict[str, _Person] = {}
+        for comment in sorted(self.comments(ws, since=since), key=lambda c: c.created_at):
+            if comment.classification == "spam":
+                continue
+            person = people.setdefault(
+                comment.author_handle.lower(), _Person(handle=comment.author_handle, name=comment.author_name)
+            )
+            person.name = comment.author_name  # the newest display name wins
+            person.comments.append(comment)
+        return people
+
+    def top_engagers(self, ws: Workspace, *, since: datetime, count: int) -> list[Engager]:
+        if count < 1:
+            raise InvalidInput("count must be at least 1.")
+        engagers = [_engager(p) for p in self._people(ws, since=since).values()]
+        engagers.sort(key=lambda e: (-e.score, -e.last_comment_at.timestamp(), e.handle))
+        return engagers[:count]
+
+    # Leads ----------------------------------------------------------------------------------------
+    def score_leads(self, ws: Workspace, *, now: datetime) -> dict[str, Lead]:
+        """Every audience member's current lead score, keyed by lower-cased handle (nothing is saved)."""
+        vocabulary = offer_words(ws)
+        scored = {}
+        for key, person in self._people(ws).items():
+            score, parts = _lead_score(person, vocabulary, now)
+            scored[key] = Lead(
+                handle=person.handle,
+                name=person.name,
+                platforms=list(person.platforms),
+                score=score,
+                breakdown=parts,
+                comments=len(person.comments),
+                last_engaged_at=person.last_comment_at,
+            )
+        return scored
+
+    def qualify_leads(self, ws: Workspace, *, min_score: int, now: datetime) -> list[Lead]:
+        """Leads scoring at least min_score, best first; each is saved (one record per person, updated)."""
+        if not 0 <= min_score <= 100:
+            raise InvalidInput(f"min_score must be between 0 and 100 (got {min_score}).")
+        leads = [lead for lead in self.score_leads(ws, now=now).values() if lead.score >= min_score]
+        leads.sort(key=lambda lead: (-lead.score, -lead.last_engaged_at.timestamp(), lead.handle))
+        with self._db.transaction() as session:
+            for lead in leads:
+                row = session.scalar(
+                    select(LeadRow).where(LeadRow.workspace_id == ws.id, LeadRow.handle == lead.handle)
+                )
+                if row is None:
+                    row = LeadRow(id=new_id("lead"), workspace_id=ws.id, handle=lead.handle, created_at=now)
+                    session.add(row)
+                row.display_name, row.platforms, row.score = lead.name, lead.platforms, lead.score
+                row.breakdown = [p.model_dump() for p in lead.breakdown]
+                row.comment_count, row.last_engaged_at, row.updated_at = (
+                    lead.comments,
+                    lead.last_engaged_at,
+                    now,
+                )
+        return leads
+
+    def saved_leads(self, ws: Workspace) -> list[Lead]:
+        with self._db.transaction() as session:
+            rows = session.scalars(
+                select(LeadRow)
+                .where(LeadRow.workspace_id == ws.id)
+                .order_by(LeadRow.score.desc(), LeadRow.handle)
+            ).all()
+            return [
+                Lead(
+                    handle=r.handle,
+                    name=r.display_name,
+                    platforms=list(r.platforms),
+                    score=r.score,
+                    breakdown=[ScorePart.model_validate(p) for p in r.breakdown],
+                    comments=r.comment_count,
+                    last_engaged_at=r.last_engaged_at,
+                )
+                for r in rows
+            ]
+
+    # Segments -------------------------------------------------------------------------------------
+    def segment_audience(
+        self, ws: Workspace, *, name: str, criteria: SegmentCriteria, now: datetime
+    ) -> tuple[Segment, bool]:
+        """Save (or update) a named segment with the people matching criteria; True when it is new."""
+        name = name.strip()
+        if not name:
+            raise InvalidInput("The segment needs a name, like 'warm leads'.")
+        keywords = [k.lower() for k in criteria.keywords or [] if k.strip()]
+        if criteria.keywords is not None and not keywords:
+            raise InvalidInput("criteria.keywords is empty: give at least one word, or leave keywords out.")
+        scores = self.score_leads(ws, now=now) if criteria.min_lead_score is not None else {}
+        members = []
+        for key, person in self._people(ws).items():
+            if criteria.platforms and not set(criteria.platforms) & set(person.platforms):
+                continue
+            if criteria.min_comments is not None and len(person.comments) < criteria.min_comments:
+                continue
+            if criteria.min_lead_score is not None and scores[key].score < criteria.min_lead_score:
+                continue
+            if criteria.sentiment is not None and _label(person.average_sentiment) != criteria.sentiment:
+                continue
+            if keywords and not any(k in c.text.lower() for c in person.comments for k in keywords):
+                continue
+            if criteria.classifications and not {c.classification for c in person.comments} & set(
+                criteria.classifications
+            ):
+                continue
+            members.append(person.handle)
+        members.sort(key=str.lower)
+        with self._db.transaction() as session:
+            row = session.scalar(
+                select(SegmentRow).where(
+                    SegmentRow.workspace_id == ws.id, SegmentRow.name_key == name.casefold()
+                )
+            )
+            created = row is None
+            if row is None:
+                row = SegmentRow(
+                    id=new_id("seg"), workspace_id=ws.id, name_key=name.casefold(), created_at=now
+                )
+                session.add(row)
+            row.name, row.criteria, row.members, row.updated_at = name, criteria.model_dump(), members, now
+            session.flush()
+            return _segment(row), created
+
+    def get_segment(self, ws: Workspace, name: str) -> Segment:
+        with self._db.transaction() as session:
+            row = session.scalar(
+                select(SegmentRow).where(
+                    SegmentRow.workspace_id == ws.id, SegmentRow.name_key == name.strip().casefold()
+                )
+            )
+            if row is None:
+                known = session.scalars(select(SegmentRow.name).where(SegmentRow.workspace_id == ws.id)).all()
+                hint = f"saved segments: {', '.join(sorted(known))}" if known else "no segments are saved yet"
+                raise NotFound(f"No segment {name!r} ({hint}); create one with segment_audience.")
+            return _segment(row)
+
+    def segments(self, ws: Workspace) -> list[Segment]:
+        with self._db.transaction() as session:
+            rows = session.scalars(
+                select(SegmentRow).where(SegmentRow.workspace_id == ws.id).order_by(SegmentRow.name_key)
+            ).all()
+            return [_segment(r) for r in rows]
+
+    # Side effects: replies and hiding -------------------------------------------------------------
+    def reply(self, ws: Workspace, *, comment_id: str, text: str, idempotency_key: str) -> CommentView:
+        comment = self._social.get_comment(ws.id, comment_id)
+        if not text.strip():
+            raise InvalidInput("The reply text is empty: write what you want to say.")
+        if comment.hidden:
+            raise InvalidInput(f"Comment {comment_id} is hidden; hidden comments are not replied to.")
+        try:
+            check_length(comment.platform, text)
+        except InvalidInput as exc:
+            raise InvalidInput(f"The reply is too long: {exc.message}") from exc
+        return comment_view(self._social.reply(ws.id, comment_id, text, idempotency_key=idempotency_key))
+
+    def hide(self, ws: Workspace, *, comment_id: str, idempotency_key: str) -> CommentView:
+        self._social.get_comment(ws.id, comment_id)  # NotFound before anything is changed
+        return comment_view(self._social.hide_comment(ws.id, comment_id, idempotency_key=idempotency_key))
+
+    def suggest_reply(self, ws: Workspace, write: WriteFn, comment_id: str) -> str:
+        """A reply in the creator's voice; the comment goes to the writer as quoted source text only."""
+        comment = self._social.get_comment(ws.id, comment_id)
+        if comment.hidden:
+            raise InvalidInput(f"Comment {comment_id} is hidden; hidden comments are not replied to.")
+        written = write(
+            WritingTask(
+                kind="reply",
+                brand=ws.brand_voice,
+                platform=comment.platform,
+                source_text=comment.text,
+                audience=comment.author_name,
+                max_chars=LIMITS[comment.platform],
+            )
+        )
+        return fit(comment.platform, written.text)
+
+    # Side effects: community invitations ----------------------------------------------------------
+    def plan_invites(
+        self, ws: Workspace, *, member_ids: list[str] | None, segment: str | None, community: str
+    ) -> InvitePlan:
+        """Who would be invited and who is skipped because they already were; nothing is written."""
+        community = _community_name(community)
+        handles = self._invitees(ws, member_ids, segment)
+        with self._db.transaction() as session:
+            done = set(
+                session.scalars(
+                    select(CommunityInviteRow.member_handle).where(
+                        CommunityInviteRow.workspace_id == ws.id,
+                        CommunityInviteRow.community_key == community.casefold(),
+                    )
+                ).all()
+            )
+        return InvitePlan(
+            community=community,
+            to_invite=[h for h in handles if h not in done],
+            already_invited=[h for h in handles if h in done],
+        )
+
+    def invite_to_community(
+        self,
+        ws: Workspace,
+        *,
+        member_ids: list[str] | None,
+        segment: str | None,
+        community: str,
+        message: str | None,
+        idempotency_key: str,
+        now: datetime,
+    ) -> InviteBatch:
+        with self._db.transaction() as session:
+            existing = session.scalar(
+                select(InviteBatchRow).where(InviteBatchRow.idempotency_key == idempotency_key)
+            )
+            if existing is not None:
+                if existing.workspace_id != ws.id:
+                    raise Conflict(
+                        "This idempotency key was already used in another workspace; use a new one."
+                    )
+                return _batch(existing)
+        plan = self.plan_invites(ws, member_ids=member_ids, segment=segment, community=community)
+        names = {p.handle: p.name for p in self._people(ws).values()}
+        message = (message or "").strip() or None
+        with self._db.transaction() as session:
+            batch = InviteBatchRow(
+                id=new_id("invb"),
+                workspace_id=ws.id,
+                community=plan.community,
+                message=message,
+                segment=segment.strip() if segment else None,
+                invited=plan.to_invite,
+                skipped=plan.already_invited,
+                idempotency_key=idempotency_key,
+                created_at=now,
+            )
+            session.add(batch)
+            session.flush()
+            for handle in plan.to_invite:
+                session.add(
+                    CommunityInviteRow(
+                        id=new_id("inv"),
+                        workspace_id=ws.id,
+                        member_handle=handle,
+                        member_name=names.get(handle, handle),
+                        community=plan.community,
+                        community_key=plan.community.casefold(),
+                        message=message,
+                        batch_id=batch.id,
+                        invited_at=now,
+                    )
+                )
+            session.flush()
+            return _batch(batch)
+
+    def invitations(self, ws: Workspace, *, community: str | None = None) -> list[Invitation]:
+        with self._db.transaction() as session:
+            query = select(CommunityInviteRow).where(CommunityInviteRow.workspace_id == ws.id)
+            if community is not None:
+                query = query.where(CommunityInviteRow.community_key == community.strip().casefold())
+            rows = session.scalars(
+                query.order_by(CommunityInviteRow.invited_at, CommunityInviteRow.member_handle)
+            )
+            return [
+                Invitation(
+                    member_handle=r.member_handle,
+                    member_name=r.member_name,
+                    community=r.community,
+                    message=r.message,
+                    invited_at=r.invited_at,
+                )
+                for r in rows
+            ]
+
+    def _invitees(self, ws: Workspace, member_ids: list[str] | None, segment: str | None) -> list[str]:
+        if bool(member_ids) == bool(segment):
+            raise InvalidInput("Give exactly one of member_ids (a non-empty list of handles) or segment.")
+        if segment:
+            members = self.get_segment(ws, segment).members
+            if not members:
+                raise InvalidInput(f"Segment {segment!r} has no members, so nobody would be invited.")
+            return members
+        people = self._people(ws)
+        handles: list[str] = []
+        unknown = []
+        for member_id in member_ids or []:
+            person = people.get(member_id.strip().lstrip("@").lower())
+            if person is None:
+                unknown.append(member_id)
+            elif person.handle not in handles:
+                handles.append(person.handle)
+        if unknown:
+            raise NotFound(
+                f"No audience member {', '.join(repr(u) for u in unknown)} in this workspace: "
+                "find_top_engagers, qualify_leads or segment_audience show who you can invite."
+            )
+        return handles
+
+
+# Helpers ------------------------------------------------------------------------------------------
+def comment_view(comment: Comment) -> CommentView:
+    sentiment = score_sentiment(comment.text)
+    kind, reason = classify(comment.text, sentiment, check_spam(comment.text))
+    return CommentView(
+        id=comment.id,
+        platform=comment.platform,
+        post_id=comment.post_id,
+        author_handle=comment.author_handle,
+        author_name=comment.author_name,
+        text=comment.text,
+        created_at=comment.created_at,
+        is_question=is_question(comment.text),
+        replied=comment.replied,
+        reply_text=comment.reply_text,
+        hidden=comment.hidden,
+        classification=kind,
+        classification_reason=reason,
+        sentiment=sentiment.label,
+        sentiment_score=sentiment.score,
+    )
+
+
+def count_unanswered_questions(comments: Iterable[CommentView]) -> int:
+    return sum(1 for c in comments if c.is_question and not c.replied and c.classification != "spam")
+
+
+@dataclass
+class _Totals:
+    posts: int = 0
+    engagements: int = 0
+    audience: int = 0
+
+    def add(self, engagements: int, audience: int, *, posts: int = 1) -> None:
+        self.posts += posts
+        self.engagements += engagements
+        self.audience += audience
+
+    @property
+    def rate(self) -> float:
+        return round(self.engagements / self.audience, 4) if self.audience else 0.0
+
+
+def _shouting(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 10 and sum(c.isupper() for c in letters) / len(letters) >= 0.7
+
+
+def _label(score: float) -> SentimentLabel:
+    """The same cut-offs as VADER's compound score."""
+    return "positive" if score >= 0.05 else "negative" if score <= -0.05 else "neutral"
+
+
+def _community_name(community: str) -> str:
+    community = community.strip()
+    if not community:
+        raise InvalidInput("Name the community to invite people to, like 'Tiny Wins Discord'.")
+    return community
+
+
+def _segment(row: SegmentRow) -> Segment:
+    return Segment(
+        id=row.id,
+        name=row.name,
+        criteria=SegmentCriteria.model_validate(row.criteria),
+        members=list(row.members),
+        member_count=len(row.members),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _batch(row: InviteBatchRow) -> InviteBatch:
+    return InviteBatch(
+        id=row.id,
+        community=row.community,
+        segment=row.segment,
+        message=row.message,
+        invited=list(row.invited),
+        skipped=list(row.skipped),
+        created_at=row.created_at,
+    )

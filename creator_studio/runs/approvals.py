@@ -29,6 +29,15 @@ class ApprovalRequest(BaseModel):
     idempotency_key: str
 
 
+class ApprovalBatch(BaseModel):
+    """One interrupt per agent turn: every side effect that turn wants, decided together or one by one."""
+
+    kind: Literal["approvals"] = "approvals"
+    run_id: str
+    agent: str
+    requests: list[ApprovalRequest]
+
+
 class ApprovalDecision(BaseModel):
     decision: DecisionKind
     arguments: dict[str, Any] | None = None

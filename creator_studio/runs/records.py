@@ -88,7 +88,7 @@ class RunStore:
                 row.route = route
             row.updated_at = utcnow()
 
-    def list(self, workspace_id: str, *, status: str | None = None, limit: int = 50) -> list[RunRecord]:
+    def recent(self, workspace_id: str, *, status: str | None = None, limit: int = 50) -> list[RunRecord]:
         with self._db.transaction() as session:
             query = select(RunRow).where(RunRow.workspace_id == workspace_id)
             if status:

@@ -20,9 +20,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from creator_studio.errors import InvalidInput
-from creator_studio.tools.types import AgentName
-
 from creator_studio.providers.llm.writer import WritingTask, Written
+from creator_studio.tools.types import AgentName
 
 if TYPE_CHECKING:
     from creator_studio.studio import Studio

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 from langchain_core.language_models import BaseChatModel
@@ -13,8 +14,11 @@ from creator_studio.settings import Settings
 
 
 class ModelProvider(Protocol):
-    name: str
-    offline: bool
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def offline(self) -> bool: ...
 
     @property
     def writer(self) -> Writer: ...
@@ -27,7 +31,7 @@ class OfflineModelProvider:
     name: str = "offline"
     offline: bool = True
 
-    @property
+    @cached_property
     def writer(self) -> Writer:
         from creator_studio.providers.llm.offline.writer import OfflineWriter
 
@@ -49,7 +53,7 @@ class OpenAIModelProvider:
     def name(self) -> str:
         return f"openai:{self.model_name}"
 
-    @property
+    @cached_property
     def writer(self) -> Writer:
         from creator_studio.providers.llm.chat_writer import ChatWriter
 

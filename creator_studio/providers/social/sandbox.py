@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text, select
+from sqlalchemy import JSON, Boolean, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from creator_studio.errors import Conflict, NotFound
@@ -37,6 +37,7 @@ class SandboxAccountRow(Base):
 
 class SandboxPostRow(Base):
     __tablename__ = "sandbox_social_posts"
+    __table_args__ = (UniqueConstraint("workspace_id", "idempotency_key"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -45,7 +46,7 @@ class SandboxPostRow(Base):
     text: Mapped[str] = mapped_column(Text)
     topic: Mapped[str | None] = mapped_column(String(300), nullable=True)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
     metrics: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
 
 
@@ -76,7 +77,7 @@ class SandboxSocialProvider:
             query = select(SandboxAccountRow).where(SandboxAccountRow.workspace_id == workspace_id)
             if platform:
                 query = query.where(SandboxAccountRow.platform == platform)
-            return [Account(platform=r.platform, handle=r.handle, followers=r.followers)  # type: ignore[arg-type]
+            return [Account(platform=r.platform, handle=r.handle, followers=r.followers)
                     for r in session.scalars(query.order_by(SandboxAccountRow.id))]
 
     def add_account(self, workspace_id: str, platform: SocialPlatform, handle: str, followers: int) -> Account:
@@ -90,7 +91,7 @@ class SandboxSocialProvider:
                 metrics: PostMetrics | None = None) -> PublishedPost:
         with self._db.transaction() as session:
             existing = session.scalar(select(SandboxPostRow).where(
-                SandboxPostRow.idempotency_key == idempotency_key))
+                SandboxPostRow.workspace_id == workspace_id, SandboxPostRow.idempotency_key == idempotency_key))
             if existing is not None:
                 return _post(existing)
             handle = self._resolve_account(session, workspace_id, platform, account)
@@ -202,7 +203,7 @@ class SandboxSocialProvider:
 
 
 def _post(row: SandboxPostRow) -> PublishedPost:
-    return PublishedPost(id=row.id, platform=row.platform, account=row.account,  # type: ignore[arg-type]
+    return PublishedPost(id=row.id, platform=row.platform, account=row.account,
                          text=row.text, topic=row.topic,
                          url=_URL[row.platform].format(handle=row.account, id=row.id),
                          published_at=row.published_at, metrics=PostMetrics.model_validate(row.metrics or {}))

@@ -1,0 +1,43 @@
+# Creator Studio. `make demo` and `make test` work on a fresh Debian machine with Python 3.11, as root.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install demo test test-fast lint typecheck test-llm bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/studio demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check creator_studio tests benchmarks
+	$(VENV)/bin/mypy creator_studio
+
+typecheck: lint
+
+test: $(STAMP)
+	bash scripts/services.sh install
+	$(MAKE) lint
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+test-fast: $(STAMP)
+	$(VENV)/bin/pytest -q -p no:cacheprovider -m unit
+
+test-llm: $(STAMP)
+	bash scripts/test-llm.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

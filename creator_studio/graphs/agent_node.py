@@ -1,0 +1,304 @@
+"""One agent at work: a bounded tool-calling loop over the tools it owns.
+
+Durability comes from LangGraph tasks: every model call and every tool call is a `@task`, so when the node
+runs again (after an approval, or after the process was killed) finished calls return their saved results
+instead of running again. Side effects also pass through the idempotency ledger, which covers a crash in the
+middle of a provider call. Approvals are one `interrupt` per model turn, carrying every side effect of
+that turn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langgraph.config import get_stream_writer
+from langgraph.func import task
+from langgraph.types import interrupt
+
+from creator_studio.agents import AGENTS, AgentSpec
+from creator_studio.errors import StudioError
+from creator_studio.graphs.state import AgentPayload, AgentResult, ToolCallRecord
+from creator_studio.prompts import load_text, prompt_path, render
+from creator_studio.providers.llm.writer import Written
+from creator_studio.runs.approvals import ApprovalBatch, ApprovalDecision, ApprovalRequest
+from creator_studio.runs.records import Step
+from creator_studio.studio import Studio
+from creator_studio.tools.base import ToolArgs, ToolContext, ToolSpec
+from creator_studio.tools.invoke import ToolOutcome, execute
+from creator_studio.workspaces.service import Workspace
+
+REJECTED_PREFIX = "Rejected by the creator"
+# LangGraph's `task` is typed for its functional API; as a plain decorator here it is simply untyped.
+durable_task: Any = task
+
+
+def idempotency_key(run_id: str, subtask_id: str, call_id: str) -> str:
+    return hashlib.sha256(f"{run_id}|{subtask_id}|{call_id}".encode()).hexdigest()[:32]
+
+
+def workspace_context(studio: Studio, ws: Workspace, agent: str, now: datetime) -> dict[str, Any]:
+    accounts = sorted(studio.social.accounts(ws.id), key=lambda a: a.followers, reverse=True)
+    return {"now": now.astimezone(ws.zone).isoformat(timespec="minutes"), "timezone": ws.timezone,
+            "weekday": now.astimezone(ws.zone).strftime("%A"), "agent": agent,
+            "platforms": list(dict.fromkeys(a.platform for a in accounts)),
+            "brand": ws.brand_voice.model_dump()}
+
+
+def agent_prompt(studio: Studio, spec: AgentSpec, ws: Workspace, now: datetime) -> str:
+    notes = load_text(spec.prompt) if _has_prompt(spec.prompt) else ""
+    return render("agents/base", title=spec.title, description=spec.description, agent_notes=notes.strip(),
+                  context_json=json.dumps(workspace_context(studio, ws, spec.name, now), ensure_ascii=False))
+
+
+def _has_prompt(name: str) -> bool:
+    try:
+        prompt_path(name)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def task_message(payload: AgentPayload) -> str:
+    instruction = payload["subtask"]["instruction"]
+    if not payload["upstream"]:
+        return instruction
+    return (f"{instruction}\n\n<results_from_other_agents>"
+            f"{json.dumps(payload['upstream'], ensure_ascii=False)}</results_from_other_agents>")
+
+
+class AgentRunner:
+    """Builds the `agent` node for one studio. Bound models are cached per agent."""
+
+    def __init__(self, studio: Studio) -> None:
+        self.studio = studio
+        self._bound: dict[str, Any] = {}
+
+        @durable_task(name="model_call")
+        def model_call(run_id: str, step_key: str, agent: str, messages: list[BaseMessage]) -> AIMessage:
+            return self._call_model(run_id, step_key, agent, messages)
+
+        @durable_task(name="tool_call")
+        def tool_call(run_id: str, step_key: str, workspace_id: str, agent: str, tool: str,
+                      arguments: dict[str, Any], key: str | None) -> dict[str, Any]:
+            return self._call_tool(run_id, step_key, workspace_id, agent, tool, arguments, key).model_dump()
+
+        self._model_task: Any = model_call
+        self._tool_task: Any = tool_call
+
+    # The node ---------------------------------------------------------------------------------------
+    def __call__(self, payload: AgentPayload) -> dict[str, Any]:
+        studio = self.studio
+        settings = studio.settings
+        subtask = payload["subtask"]
+        run_id, agent = payload["run_id"], subtask["agent"]
+        spec = AGENTS[agent]
+        ws = studio.workspaces.get(payload["workspace_id"])
+        started = studio.now()
+        emit = _writer()
+        messages: list[BaseMessage] = [SystemMessage(agent_prompt(studio, spec, ws, started)),
+                                       HumanMessage(task_message(payload))]
+        records: list[ToolCallRecord] = []
+
+        def finish(status: str, answer: str) -> dict[str, Any]:
+            emit({"type": "agent_finished", "agent": agent, "subtask": subtask["id"], "status": status})
+            result = AgentResult(subtask_id=subtask["id"], agent=agent, status=status,
+                                 answer=answer, tool_calls=records, started_at=started.isoformat(),
+                                 ended_at=studio.now().isoformat())
+            return {"results": [result.model_dump(mode="json")]}
+
+        for turn in range(settings.max_agent_steps):
+            if studio.runs.count_model_calls(run_id) >= settings.max_model_calls:
+                return finish("stopped", _budget_message(settings.max_model_calls, "model calls",
+                                                         "STUDIO_MAX_MODEL_CALLS"))
+            reply: AIMessage = self._model_task(run_id, f"{subtask['id']}:model:{turn}", agent,
+                                                messages).result()
+            messages.append(reply)
+            if not reply.tool_calls:
+                return finish("done", str(reply.content).strip())
+            if studio.runs.count_tool_calls(run_id) + len(reply.tool_calls) > settings.max_tool_calls:
+                return finish("stopped", _budget_message(settings.max_tool_calls, "tool calls",
+                                                         "STUDIO_MAX_TOOL_CALLS"))
+            messages.extend(self._run_turn(run_id, subtask["id"], spec, ws, reply, records, emit))
+        return finish("stopped", f"I stopped after {settings.max_agent_steps} steps without finishing "
+                                 f"(STUDIO_MAX_AGENT_STEPS). What finished is listed above.")
+
+    # One model turn's tool calls: validate all, ask once for the side effects, then run in order --------
+    def _run_turn(self, run_id: str, subtask_id: str, spec: AgentSpec, ws: Workspace, reply: AIMessage,
+                  records: list[ToolCallRecord], emit: Callable[[dict[str, Any]], None]) -> list[ToolMessage]:
+        studio = self.studio
+        owned = {t.name: t for t in spec.tools()}
+        planned: list[tuple[dict[str, Any], ToolSpec[Any, Any] | None, ToolArgs | None, str | None]] = []
+        tool_calls: list[dict[str, Any]] = [dict(c) for c in reply.tool_calls]
+        requests: list[ApprovalRequest] = []
+        auto: list[ApprovalRequest] = []
+        for call in tool_calls:
+            tool_spec = owned.get(call["name"])
+            if tool_spec is None:
+                planned.append((call, None, None, f"{call['name']} is not one of the {spec.title} tools "
+                                                        f"({', '.join(owned)})."))
+                continue
+            key = idempotency_key(run_id, subtask_id, call["id"] or call["name"])
+            ctx = self._context(ws, spec.name, run_id, key if tool_spec.side_effect else None)
+            try:
+                args = tool_spec.validate(call["args"], ctx)
+            except StudioError as exc:
+                planned.append((call, tool_spec, None, exc.message))
+                continue
+            planned.append((call, tool_spec, args, None))
+            if tool_spec.side_effect:
+                request = ApprovalRequest(approval_id=f"ap_{key[:12]}", run_id=run_id, workspace_id=ws.id,
+                                          agent=spec.name, tool=tool_spec.name,
+                                          arguments=args.model_dump(mode="json", exclude_none=True),
+                                          preview=_safe_preview(tool_spec, ctx, args), idempotency_key=key)
+                (auto if tool_spec.name in ws.auto_approve else requests).append(request)
+
+        decisions: dict[str, ApprovalDecision] = {}
+        for request in auto:  # the workspace policy approves these without asking
+            studio.approvals.open(request)
+            decisions[request.approval_id] = ApprovalDecision(decision="approve", decided_by="policy")
+            studio.approvals.decide(request.approval_id, decisions[request.approval_id])
+        if requests:
+            for request in requests:
+                emit({"type": "approval_requested", "agent": spec.name, "tool": request.tool,
+                      "approval_id": request.approval_id, "preview": request.preview})
+            batch = ApprovalBatch(run_id=run_id, agent=spec.name, requests=requests)
+            answer = interrupt(batch.model_dump(mode="json"))
+            for approval_id, raw in dict(answer.get("decisions", {})).items():
+                decisions[approval_id] = ApprovalDecision.model_validate(raw)
+
+        messages: list[ToolMessage] = []
+        for call, tool_spec, args, error in planned:
+            call_id = call["id"] or call["name"]
+            if tool_spec is None or args is None:
+                messages.append(self._error_message(run_id, subtask_id, spec.name, call, error or "invalid call",
+                                                    records))
+                continue
+            key = idempotency_key(run_id, subtask_id, call_id)
+            approval_id = f"ap_{key[:12]}"
+            approval: str | None = None
+            if tool_spec.side_effect:
+                decision = decisions.get(approval_id)
+                if decision is None:
+                    decision = ApprovalDecision(decision="reject", reason="no decision was given",
+                                                decided_by="system")
+                if decision.decision == "reject":
+                    text = (f"{REJECTED_PREFIX}: {decision.reason or 'no reason given'}. "
+                            f"{tool_spec.name} was not run; do not retry it.")
+                    records.append(ToolCallRecord(tool=tool_spec.name, arguments=call["args"], ok=False,
+                                                  summary=text, approval="rejected", approval_id=approval_id))
+                    emit({"type": "tool_rejected", "agent": spec.name, "tool": tool_spec.name})
+                    messages.append(ToolMessage(content=text, tool_call_id=call_id, status="error"))
+                    continue
+                approval = "policy" if decision.decided_by == "policy" else (
+                    "edited" if decision.decision == "edit" else "approved")
+                if decision.decision == "edit" and decision.arguments:
+                    ctx = self._context(ws, spec.name, run_id, key)
+                    try:
+                        args = tool_spec.validate({**call["args"], **decision.arguments}, ctx)
+                    except StudioError as exc:
+                        messages.append(self._error_message(run_id, subtask_id, spec.name, call,
+                                                            f"the edited arguments are invalid: {exc.message}",
+                                                            records))
+                        continue
+            outcome = ToolOutcome.model_validate(self._tool_task(
+                run_id, f"{subtask_id}:tool:{call_id}", ws.id, spec.name, tool_spec.name,
+                args.model_dump(mode="json", exclude_none=True), key if tool_spec.side_effect else None).result())
+            records.append(ToolCallRecord(tool=tool_spec.name, arguments=outcome.arguments, ok=outcome.ok,
+                                          summary=outcome.summary, result=outcome.result, approval=approval,
+                                          approval_id=approval_id if tool_spec.side_effect else None,
+                                          replayed=outcome.replayed))
+            content = json.dumps(outcome.result, ensure_ascii=False, default=str) if outcome.ok else \
+                f"Error: {outcome.error}"
+            messages.append(ToolMessage(content=content, tool_call_id=call_id,
+                                        status="success" if outcome.ok else "error"))
+        return messages
+
+    def _error_message(self, run_id: str, subtask_id: str, agent: str, call: dict[str, Any], error: str,
+                       records: list[ToolCallRecord]) -> ToolMessage:
+        call_id = call["id"] or call["name"]
+        now = self.studio.now()
+        self.studio.runs.record_step(run_id, Step(step_key=f"{subtask_id}:tool:{call_id}", kind="tool", agent=agent,
+                                                  tool=call["name"], arguments=call["args"], status="invalid",
+                                                  summary=error, started_at=now, ended_at=now))
+        records.append(ToolCallRecord(tool=call["name"], arguments=call["args"], ok=False, summary=error))
+        return ToolMessage(content=f"Error: {error}", tool_call_id=call_id, status="error")
+
+    def _context(self, ws: Workspace, agent: str, run_id: str, key: str | None,
+                 on_model_call: Callable[[Written], None] | None = None) -> ToolContext:
+        return ToolContext(studio=self.studio, workspace=ws, agent=agent, now=self.studio.now(), run_id=run_id,
+                           idempotency_key=key, on_model_call=on_model_call)
+
+    # Task bodies (run once; their results are checkpointed) ------------------------------------------
+    def _bound_model(self, agent: str) -> Any:
+        if agent not in self._bound:
+            model: BaseChatModel = self.studio.models.chat_model()
+            self._bound[agent] = model.bind_tools([t.openai_schema() for t in AGENTS[agent].tools()])
+        return self._bound[agent]
+
+    def _call_model(self, run_id: str, step_key: str, agent: str, messages: list[BaseMessage]) -> AIMessage:
+        emit = _writer()
+        if step_key.endswith(":model:0"):
+            emit({"type": "agent_started", "agent": agent, "instruction": str(messages[-1].content)[:300]})
+        emit({"type": "model_call", "agent": agent})
+        started_at, started = self.studio.now(), time.perf_counter()
+        reply: AIMessage = self._bound_model(agent).invoke(messages)
+        usage = reply.usage_metadata or {"input_tokens": 0, "output_tokens": 0}
+        calls = ", ".join(c["name"] for c in reply.tool_calls) or "final answer"
+        self.studio.runs.record_step(run_id, Step(
+            step_key=step_key, kind="model", agent=agent, summary=calls,
+            prompt_tokens=usage.get("input_tokens", 0), completion_tokens=usage.get("output_tokens", 0),
+            started_at=started_at, ended_at=self.studio.now(),
+            duration_ms=round((time.perf_counter() - started) * 1000, 2)))
+        return reply
+
+    def _call_tool(self, run_id: str, step_key: str, workspace_id: str, agent: str, tool: str,
+                   arguments: dict[str, Any], key: str | None) -> ToolOutcome:
+        ws = self.studio.workspaces.get(workspace_id)
+        writes = 0
+
+        def count_writer_call(written: Written) -> None:
+            nonlocal writes
+            writes += 1
+            self.studio.runs.record_step(run_id, Step(
+                step_key=f"{step_key}:writer:{writes}", kind="model", agent=agent, tool=tool,
+                summary=f"writer for {tool}", prompt_tokens=written.prompt_tokens,
+                completion_tokens=written.completion_tokens, started_at=self.studio.now(),
+                ended_at=self.studio.now(), duration_ms=written.latency_ms))
+
+        ctx = self._context(ws, agent, run_id, key, count_writer_call)
+        tool_spec = {t.name: t for t in AGENTS[agent].tools()}[tool]
+        emit = _writer()
+        emit({"type": "tool_started", "agent": agent, "tool": tool, "arguments": arguments})
+        started_at, started = self.studio.now(), time.perf_counter()
+        outcome = execute(tool_spec, ctx, tool_spec.validate(arguments, ctx))
+        emit({"type": "tool_finished", "agent": agent, "tool": tool, "ok": outcome.ok, "summary": outcome.summary})
+        self.studio.runs.record_step(run_id, Step(
+            step_key=step_key, kind="tool", agent=agent, tool=tool, arguments=arguments,
+            status="ok" if outcome.ok else "error", summary=outcome.summary, started_at=started_at,
+            ended_at=self.studio.now(), duration_ms=round((time.perf_counter() - started) * 1000, 2)))
+        return outcome
+
+
+def _safe_preview(spec: ToolSpec[Any, Any], ctx: ToolContext, args: ToolArgs) -> str:
+    try:
+        return spec.preview(ctx, args)
+    except StudioError as exc:
+        return f"{spec.name}: {exc.message}"
+
+
+def _budget_message(limit: int, what: str, setting: str) -> str:
+    return render("command_center/budget_exceeded", limit=str(limit), what=what, setting=setting).strip()
+
+
+def _writer() -> Callable[[dict[str, Any]], None]:
+    try:
+        return get_stream_writer()
+    except RuntimeError:
+        return lambda _event: None

@@ -1,0 +1,109 @@
+"""Intent detection: which tool (and so which agent) a clause asks for.
+
+Each clause is embedded and compared with every tool's exemplars (cosine similarity, best exemplar wins);
+fuzzy keyword matches (rapidfuzz) add a boost, so "linkdin" and "paymnt link" still land. Goals nearer to
+the out-of-scope exemplars than to any tool are out of scope.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cache
+
+from rapidfuzz import fuzz
+
+from creator_studio.prompts import load_yaml
+from creator_studio.providers.llm.embeddings import Vectors, shared_encoder
+
+KEYWORD_BOOST = 0.12
+_KEYWORD_CUTOFF = 88
+
+
+@dataclass(frozen=True)
+class IntentScore:
+    tool: str
+    agent: str
+    score: float
+
+
+@dataclass(frozen=True)
+class ClauseIntent:
+    clause: str
+    ranked: tuple[IntentScore, ...]
+    out_of_scope_score: float
+
+    @property
+    def best(self) -> IntentScore:
+        return self.ranked[0]
+
+    @property
+    def margin(self) -> float:
+        return self.ranked[0].score - self.ranked[1].score if len(self.ranked) > 1 else self.ranked[0].score
+
+    def is_out_of_scope(self, floor: float) -> bool:
+        return self.best.score < floor or self.out_of_scope_score > self.best.score + 0.05
+
+
+class IntentIndex:
+    def __init__(self) -> None:
+        spec = load_yaml("exemplars/tools")
+        self.tool_agent: dict[str, str] = {tool: entry["agent"] for tool, entry in spec.items()}
+        self.keywords: dict[str, list[str]] = {tool: [k.lower() for k in entry.get("keywords", [])]
+                                               for tool, entry in spec.items()}
+        self._owners: list[str] = []
+        texts: list[str] = []
+        for tool, entry in spec.items():
+            for example in entry["examples"]:
+                self._owners.append(tool)
+                texts.append(example)
+        encoder = shared_encoder()
+        self._vectors: Vectors = encoder.encode(texts)
+        self._out_of_scope: Vectors = encoder.encode(list(load_yaml("exemplars/out_of_scope")["examples"]))
+        self._tools = list(spec)
+
+    def classify(self, clauses: list[str], allowed_tools: set[str] | None = None) -> list[ClauseIntent]:
+        if not clauses:
+            return []
+        vectors = shared_encoder().encode([c.lower() for c in clauses])
+        similarities = vectors @ self._vectors.T
+        out_of_scope = (vectors @ self._out_of_scope.T).max(axis=1)
+        results = []
+        for row, clause in enumerate(clauses):
+            best: dict[str, float] = {}
+            for column, tool in enumerate(self._owners):
+                if allowed_tools is not None and tool not in allowed_tools:
+                    continue
+                best[tool] = max(best.get(tool, -1.0), float(similarities[row, column]))
+            lowered = clause.lower()
+            for tool in best:
+                if any(self._keyword_hit(keyword, lowered) for keyword in self.keywords[tool]):
+                    best[tool] += KEYWORD_BOOST
+            ranked = tuple(sorted((IntentScore(tool, self.tool_agent[tool], round(score, 4))
+                                   for tool, score in best.items()), key=lambda s: s.score, reverse=True))
+            results.append(ClauseIntent(clause=clause, ranked=ranked,
+                                        out_of_scope_score=round(float(out_of_scope[row]), 4)))
+        return results
+
+    @staticmethod
+    def _keyword_hit(keyword: str, text: str) -> bool:
+        if keyword in text:
+            return True
+        if len(keyword) < 5:
+            return False
+        return fuzz.partial_ratio(keyword, text) >= _KEYWORD_CUTOFF
+
+
+_index_lock = threading.Lock()
+
+
+@cache
+def _build() -> IntentIndex:
+    return IntentIndex()
+
+
+def intent_index() -> IntentIndex:
+    with _index_lock:
+        return _build()
+
+
