@@ -76,13 +76,13 @@ class EventPrinter:
         kind = event.get("type")
         agent = event.get("agent", "")
         if kind == "agent_started":
-            self.console.print(f"[bold cyan]▶ {agent}[/bold cyan] [dim]{event.get('instruction', '')}[/dim]")
+            self.console.print(f"[bold cyan]▶ {agent}[/bold cyan] [dim]{escape(event.get('instruction', ''))}[/dim]")
         elif kind == "tool_started":
             args = ", ".join(f"{k}={_short(v)}" for k, v in (event.get("arguments") or {}).items())
-            self.console.print(f"  [yellow]⚙ {event['tool']}[/yellow]({args})")
+            self.console.print(f"  [yellow]⚙ {event['tool']}[/yellow]({escape(args)})")
         elif kind == "tool_finished":
             mark = "[green]✓[/green]" if event.get("ok") else "[red]✗[/red]"
-            self.console.print(f"    {mark} {event.get('summary', '')}")
+            self.console.print(f"    {mark} {escape(event.get('summary', ''))}")
         elif kind == "tool_rejected":
             self.console.print(f"    [red]✗ {event['tool']} rejected[/red]")
         elif kind == "approval_requested":
@@ -96,7 +96,7 @@ def _short(value: Any, limit: int = 60) -> str:
 
 def print_outcome(outcome: RunOutcome, target: Console = console) -> None:
     colour = {"completed": "green", "waiting_approval": "magenta", "failed": "red"}.get(outcome.status, "white")
-    target.print(Panel(outcome.answer or outcome.error or "(no answer yet)",
+    target.print(Panel(escape(outcome.answer or outcome.error or "(no answer yet)"),
                        title=f"[{colour}]{outcome.status}[/{colour}] · {outcome.run_id}",
                        subtitle=f"agents: {', '.join(outcome.agents) or 'none'} · model: {outcome.model.name} · "
                                 f"{outcome.model.calls} model calls, {outcome.model.prompt_tokens}+"
@@ -106,8 +106,8 @@ def print_outcome(outcome: RunOutcome, target: Console = console) -> None:
         for column in ("agent", "tool", "arguments", "result"):
             table.add_column(column, overflow="fold")
         for call in outcome.tool_calls:
-            table.add_row(call.agent, call.tool, _short(call.arguments, 80),
-                          ("" if call.status == "ok" else f"[red]{call.status}[/red] ") + call.summary)
+            table.add_row(call.agent, call.tool, escape(_short(call.arguments, 80)),
+                          ("" if call.status == "ok" else f"[red]{call.status}[/red] ") + escape(call.summary))
         target.print(table)
     if outcome.approvals:
         print_approvals(outcome.approvals, target, title="Approvals")
@@ -119,7 +119,7 @@ def print_approvals(approvals: list[Approval], target: Console = console, title:
         table.add_column(column, overflow="fold")
     for approval in approvals:
         table.add_row(approval.id, approval.run_id, approval.tool, approval.status, approval.decided_by or "",
-                      approval.preview)
+                      escape(approval.preview))
     target.print(table)
 
 
@@ -223,13 +223,13 @@ def chat(workspace: WorkspaceOption = None) -> None:
                     errors.print(f"[red]{exc.message}[/red]")
                     continue
                 title = ", ".join(outcome.agents) or "command_center"
-                console.print(Panel(outcome.answer or outcome.error or "", title=title))
+                console.print(Panel(escape(outcome.answer or outcome.error or ""), title=title))
     except StudioError as exc:
         fail(exc.message)
 
 
 def _ask_approval(runner: Runner, approval: Approval) -> None:
-    console.print(Panel(approval.preview, title=f"[magenta]Approve {approval.tool}?[/magenta] ({approval.id})"))
+    console.print(Panel(escape(approval.preview), title=f"[magenta]Approve {approval.tool}?[/magenta] ({approval.id})"))
     while True:
         answer = console.input("[a]pprove / [r]eject / [e]dit › ").strip().lower()
         try:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -64,7 +65,7 @@ def _run_deciding(console: Console, runner: Runner, printer: Callable[[dict[str,
     while outcome.status == "waiting_approval":
         for approval in outcome.pending_approvals:
             verdict = "approves" if approve else f"rejects ({REJECTION_REASON})"
-            console.print(Panel(approval.preview, title=f"approval {approval.id}: {approval.tool}",
+            console.print(Panel(escape(approval.preview), title=f"approval {approval.id}: {approval.tool}",
                                 subtitle=f"the creator {verdict}"))
             decision = ApprovalDecision(decision="approve") if approve else ApprovalDecision(
                 decision="reject", reason=REJECTION_REASON)
@@ -98,13 +99,14 @@ def _show_state(console: Console, studio: Studio) -> None:
     for entry in studio.content.calendar(ws, start, end):
         if entry.kind == "scheduled":
             calendar.add_row(entry.at.astimezone(ws.zone).strftime("%a %d %b %H:%M"), entry.platform, entry.status,
-                             entry.text[:120])
+                             escape(entry.text))
     console.print(calendar)
     replies = Table(title="Mastodon comments and their replies")
     for column in ("from", "comment", "reply"):
         replies.add_column(column, overflow="fold")
     for comment in studio.social.comments(ws.id, platform="mastodon"):
-        replies.add_row(comment.author_name, comment.text, comment.reply_text or "[dim]—[/dim]")
+        replies.add_row(escape(comment.author_name), escape(comment.text),
+                        escape(comment.reply_text) if comment.reply_text else "[dim]—[/dim]")
     console.print(replies)
     ledger = Table(title="Side-effect ledger (each happened once)")
     for column in ("tool", "status", "attempts", "run"):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from creator_studio.runs.runner import Runner  # noqa: E402
 from creator_studio.sandbox.seed import DEFAULT_BRAND, DEFAULT_TIMEZONE, seed_default_world  # noqa: E402
 from creator_studio.settings import Settings  # noqa: E402
 from creator_studio.studio import Studio  # noqa: E402
@@ -26,13 +28,28 @@ def make_settings(home: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def studio(tmp_path: Path) -> Iterator[Studio]:
-    """A fresh, seeded studio on a temporary directory (schema created directly from the models)."""
-    studio = Studio.open(make_settings(tmp_path / "home"), migrate_schema=False)
+@pytest.fixture(scope="session")
+def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeded world is built once per session; each test gets its own copy of the database file."""
+    home = tmp_path_factory.mktemp("template")
+    studio = Studio.open(make_settings(home), migrate_schema=False)
     studio.clock = lambda: FIXED_NOW
     ws = studio.workspaces.create("default", "Maya Chen Studio", DEFAULT_TIMEZONE, DEFAULT_BRAND)
     seed_default_world(studio, ws, FIXED_NOW)
+    with studio.db.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    studio.close()
+    return home / "studio.db"
+
+
+@pytest.fixture
+def studio(tmp_path: Path, seeded_database: Path) -> Iterator[Studio]:
+    """A fresh, seeded studio on a temporary directory (schema created directly from the models)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copyfile(seeded_database, home / "studio.db")
+    studio = Studio.open(make_settings(home), migrate_schema=False)
+    studio.clock = lambda: FIXED_NOW
     yield studio
     studio.close()
 
@@ -47,3 +64,11 @@ def ctx(studio: Studio, workspace: Workspace) -> ToolContext:
     """A tool context for calling tools directly; side effects get a fresh idempotency key per test."""
     return ToolContext(studio=studio, workspace=workspace, agent="test", now=FIXED_NOW, run_id=None,
                        idempotency_key="test-key-1")
+
+
+@pytest.fixture
+def runner(studio: Studio) -> Iterator[Runner]:
+    """The real Command Center graph over the seeded studio, with the offline planner model."""
+    runner = Runner(studio)
+    yield runner
+    runner.close()

@@ -55,9 +55,8 @@ _FIELDS = (
     _CronField("day of week", 0, 7, _DAY_NAMES),  # 0 and 7 are both Sunday
 )
 
-# Long enough for the rarest schedule that can fire at all: 29 February on a given weekday repeats within
-# 28 years, but with Vixie cron's day rule (day of month OR day of week) a leap day alone is the rarest,
-# and 2096 -> 2104 skips a leap year, so 9 years covers every expression that ever fires.
+# Long enough for the rarest schedule that fires at all. A day of month combined with a weekday matches
+# either (Vixie cron), so the rarest is 29 February alone: 8 years apart around 2100, which has no leap day.
 _SEARCH_DAYS = 9 * 366
 
 

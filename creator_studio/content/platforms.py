@@ -36,11 +36,19 @@ def check_length(platform: str, text: str) -> None:
 
 
 def fit(platform: str, text: str) -> str:
-    """Shorten text to the platform's limit at a word boundary, ending with an ellipsis."""
+    """Shorten text to the platform's limit at a word boundary, ending with an ellipsis.
+
+    The cut keeps the text's own line breaks (paragraphs, hashtag lines) rather than joining the words."""
     limit = LIMITS[platform]
     if count_characters(platform, text) <= limit:
         return text
-    words = text.split()
-    while words and count_characters(platform, " ".join(words) + "…") > limit:
-        words.pop()
-    return " ".join(words) + "…"
+    word_ends = [match.end() for match in re.finditer(r"\S+", text)]
+    while word_ends and count_characters(platform, text[: word_ends[-1]] + "…") > limit:
+        word_ends.pop()
+    if word_ends:
+        return text[: word_ends[-1]] + "…"
+    # Not even the first word fits (a very long link): cut it by characters as the platform counts them.
+    graphemes = regex.findall(r"\X", text.strip())
+    while graphemes and count_characters(platform, "".join(graphemes) + "…") > limit:
+        graphemes.pop()
+    return "".join(graphemes) + "…"

@@ -6,6 +6,7 @@ import html
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from itertools import zip_longest
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -119,7 +120,7 @@ class ContentService:
                                         source_text=base.text, variant_index=index + 1,
                                         max_chars=LIMITS.get(platform)))
             drafts.append(self._save_draft(ws, kind=base.kind, platform=platform, topic=base.topic,
-                                           text=fit(platform, written.text), source_id=base.id or None,
+                                           text=fit(platform, written.text), source_id=_source_id(base),
                                            generated_by=written.model))
         return drafts
 
@@ -131,7 +132,8 @@ class ContentService:
                                         topic=base.topic, source_text=base.text, max_chars=LIMITS[platform]))
             drafts.append(self._save_draft(ws, kind="newsletter" if platform == "email" else "post",
                                            platform=platform, topic=base.topic, text=fit(platform, written.text),
-                                           source_id=base.id or None, generated_by=written.model))
+                                           title=_subject(base) if platform == "email" else None,
+                                           source_id=_source_id(base), generated_by=written.model))
         return drafts
 
     def get_draft(self, ws: Workspace, draft_id: str) -> Draft:
@@ -159,16 +161,17 @@ class ContentService:
     # Scheduling and publishing --------------------------------------------------------------------
     def schedule(self, ws: Workspace, *, draft_id: str | None, text: str | None, platform: str,
                  publish_at: datetime, account: str | None, idempotency_key: str, now: datetime) -> ScheduledPost:
-        body, draft = self._body(ws, draft_id, text, platform)
-        if publish_at <= now:
-            raise InvalidInput(f"{publish_at.isoformat()} is in the past: choose a time after now.")
-        if not self._social.accounts(ws.id, platform):  # type: ignore[arg-type]
-            raise NotFound(f"No {platform} account is connected: run `studio connect {platform}` first.")
         with self._db.transaction() as session:
+            # A replay returns the first result even if publish_at has passed since (e.g. a slow approval).
             existing = session.scalar(select(ScheduledPostRow).where(
                 ScheduledPostRow.workspace_id == ws.id, ScheduledPostRow.idempotency_key == idempotency_key))
             if existing is not None:
                 return _scheduled(existing)
+        body, draft = self._body(ws, draft_id, text, platform)
+        if publish_at <= now:
+            raise InvalidInput(f"{publish_at.isoformat()} is in the past: choose a time after now.")
+        account = self._connected_account(ws, platform, account)
+        with self._db.transaction() as session:
             row = ScheduledPostRow(id=new_id("sched"), workspace_id=ws.id, draft_id=draft.id if draft else None,
                                    platform=platform, account=account, text=body, publish_at=publish_at,
                                    status="scheduled", idempotency_key=idempotency_key)
@@ -191,6 +194,18 @@ class ContentService:
                 assert draft_row is not None
                 draft_row.status = "published"
         return post
+
+    def _connected_account(self, ws: Workspace, platform: str, account: str | None) -> str | None:
+        """The connected handle to post from, checked now so a scheduled post cannot fail later for it."""
+        handles = [a.handle for a in self._social.accounts(ws.id, platform)]  # type: ignore[arg-type]
+        if not handles:
+            raise NotFound(f"No {platform} account is connected: run `studio connect {platform}` first.")
+        if account is None:
+            return None
+        for handle in handles:
+            if handle.lower() == account.strip().lstrip("@").lower():
+                return handle
+        raise NotFound(f"No {platform} account {account!r}; connected: {', '.join(handles)}.")
 
     def _body(self, ws: Workspace, draft_id: str | None, text: str | None, platform: str
               ) -> tuple[str, Draft | None]:
@@ -249,15 +264,12 @@ class ContentService:
         ranked = self.performance(ws)
         if platform:
             ranked = [r for r in ranked if r.platform == platform]
-        topics: list[str] = []
-        for row in ranked:
-            if row.topic and row.topic not in topics:
-                topics.append(row.topic)
-        questions = [c.text for c in self._social.comments(ws.id) if c.is_question]
-        for question in questions:
-            idea = f"Answering: {question.strip()}"
-            if idea not in topics:
-                topics.append(idea)
+        best = list(dict.fromkeys(row.topic for row in ranked if row.topic))
+        # Unanswered questions first (sorted() is stable, so otherwise in the order they were asked).
+        questions = sorted((c for c in self._social.comments(ws.id) if c.is_question), key=lambda c: c.replied)
+        asked = list(dict.fromkeys(f"Answering: {c.text.strip()}" for c in questions))
+        # Alternate the two sources, so even a short list has both what worked and what people ask.
+        topics = [idea for pair in zip_longest(best, asked) for idea in pair if idea is not None]
         if not topics:
             topics = [f"What I learned this week about {ws.brand_voice.niche or 'my work'}"]
         return topics[:count]
@@ -290,10 +302,16 @@ class ContentService:
         return self._save_asset(ws, "image", "svg", svg, {"prompt": prompt, "style": style, "width": 1080,
                                                           "height": 1080, "format": "svg"})
 
-    def generate_storyboard(self, ws: Workspace, write: WriteFn, *, script_or_topic: str, duration_s: int
-                            ) -> MediaAsset:
-        written = write(WritingTask(kind="video_script", brand=ws.brand_voice, topic=script_or_topic))
-        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", written.text) if s.strip()]
+    def generate_storyboard(self, ws: Workspace, write: WriteFn, *, script: str | None, topic: str | None,
+                            duration_s: int) -> MediaAsset:
+        """Timed scenes and SRT captions; a given script is narrated as written, a topic gets one written."""
+        if script and script.strip():
+            narration = script
+        elif topic and topic.strip():
+            narration = write(WritingTask(kind="video_script", brand=ws.brand_voice, topic=topic)).text
+        else:
+            raise InvalidInput("A video needs a script or a topic.")
+        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", narration) if s.strip()]
         per_scene = duration_s / max(len(sentences), 1)
         scenes = [{"index": i + 1, "start_s": round(i * per_scene, 2), "end_s": round((i + 1) * per_scene, 2),
                    "narration": sentence} for i, sentence in enumerate(sentences)]
@@ -349,6 +367,19 @@ def _srt_time(seconds: float) -> str:
     minutes, rest = divmod(rest, 60_000)
     secs, millis = divmod(rest, 1000)
     return f"{hours:02}:{minutes:02}:{secs:02},{millis:03}"
+
+
+def _source_id(base: Draft) -> str | None:
+    """What a derived draft came from: the source draft, or the published post it was read from."""
+    return base.id or base.source_id
+
+
+def _subject(base: Draft) -> str:
+    """A newsletter subject for repurposed content: its title or topic, else its first sentence."""
+    subject = base.title or base.topic or re.split(r"(?<=[.!?])\s+", base.text.strip())[0]
+    subject = subject.strip()
+    subject = subject[:1].upper() + subject[1:]
+    return subject if len(subject) <= 120 else subject[:119].rstrip() + "…"
 
 
 def _draft(row: DraftRow) -> Draft:

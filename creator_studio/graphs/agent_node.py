@@ -29,6 +29,7 @@ from creator_studio.prompts import load_text, prompt_path, render
 from creator_studio.providers.llm.writer import Written
 from creator_studio.runs.approvals import ApprovalBatch, ApprovalDecision, ApprovalRequest
 from creator_studio.runs.records import Step
+from creator_studio.store.db import utcnow
 from creator_studio.studio import Studio
 from creator_studio.tools.base import ToolArgs, ToolContext, ToolSpec
 from creator_studio.tools.invoke import ToolOutcome, execute
@@ -100,9 +101,9 @@ class AgentRunner:
         run_id, agent = payload["run_id"], subtask["agent"]
         spec = AGENTS[agent]
         ws = studio.workspaces.get(payload["workspace_id"])
-        started = studio.now()
+        started = utcnow()
         emit = _writer()
-        messages: list[BaseMessage] = [SystemMessage(agent_prompt(studio, spec, ws, started)),
+        messages: list[BaseMessage] = [SystemMessage(agent_prompt(studio, spec, ws, studio.now())),
                                        HumanMessage(task_message(payload))]
         records: list[ToolCallRecord] = []
 
@@ -110,7 +111,7 @@ class AgentRunner:
             emit({"type": "agent_finished", "agent": agent, "subtask": subtask["id"], "status": status})
             result = AgentResult(subtask_id=subtask["id"], agent=agent, status=status,
                                  answer=answer, tool_calls=records, started_at=started.isoformat(),
-                                 ended_at=studio.now().isoformat())
+                                 ended_at=utcnow().isoformat())
             return {"results": [result.model_dump(mode="json")]}
 
         for turn in range(settings.max_agent_steps):
@@ -165,9 +166,6 @@ class AgentRunner:
             decisions[request.approval_id] = ApprovalDecision(decision="approve", decided_by="policy")
             studio.approvals.decide(request.approval_id, decisions[request.approval_id])
         if requests:
-            for request in requests:
-                emit({"type": "approval_requested", "agent": spec.name, "tool": request.tool,
-                      "approval_id": request.approval_id, "preview": request.preview})
             batch = ApprovalBatch(run_id=run_id, agent=spec.name, requests=requests)
             answer = interrupt(batch.model_dump(mode="json"))
             for approval_id, raw in dict(answer.get("decisions", {})).items():
@@ -223,7 +221,7 @@ class AgentRunner:
     def _error_message(self, run_id: str, subtask_id: str, agent: str, call: dict[str, Any], error: str,
                        records: list[ToolCallRecord]) -> ToolMessage:
         call_id = call["id"] or call["name"]
-        now = self.studio.now()
+        now = utcnow()
         self.studio.runs.record_step(run_id, Step(step_key=f"{subtask_id}:tool:{call_id}", kind="tool", agent=agent,
                                                   tool=call["name"], arguments=call["args"], status="invalid",
                                                   summary=error, started_at=now, ended_at=now))
@@ -247,14 +245,14 @@ class AgentRunner:
         if step_key.endswith(":model:0"):
             emit({"type": "agent_started", "agent": agent, "instruction": str(messages[-1].content)[:300]})
         emit({"type": "model_call", "agent": agent})
-        started_at, started = self.studio.now(), time.perf_counter()
+        started_at, started = utcnow(), time.perf_counter()
         reply: AIMessage = self._bound_model(agent).invoke(messages)
         usage = reply.usage_metadata or {"input_tokens": 0, "output_tokens": 0}
         calls = ", ".join(c["name"] for c in reply.tool_calls) or "final answer"
         self.studio.runs.record_step(run_id, Step(
             step_key=step_key, kind="model", agent=agent, summary=calls,
             prompt_tokens=usage.get("input_tokens", 0), completion_tokens=usage.get("output_tokens", 0),
-            started_at=started_at, ended_at=self.studio.now(),
+            started_at=started_at, ended_at=utcnow(),
             duration_ms=round((time.perf_counter() - started) * 1000, 2)))
         return reply
 
@@ -269,20 +267,20 @@ class AgentRunner:
             self.studio.runs.record_step(run_id, Step(
                 step_key=f"{step_key}:writer:{writes}", kind="model", agent=agent, tool=tool,
                 summary=f"writer for {tool}", prompt_tokens=written.prompt_tokens,
-                completion_tokens=written.completion_tokens, started_at=self.studio.now(),
-                ended_at=self.studio.now(), duration_ms=written.latency_ms))
+                completion_tokens=written.completion_tokens, started_at=utcnow(),
+                ended_at=utcnow(), duration_ms=written.latency_ms))
 
         ctx = self._context(ws, agent, run_id, key, count_writer_call)
         tool_spec = {t.name: t for t in AGENTS[agent].tools()}[tool]
         emit = _writer()
         emit({"type": "tool_started", "agent": agent, "tool": tool, "arguments": arguments})
-        started_at, started = self.studio.now(), time.perf_counter()
+        started_at, started = utcnow(), time.perf_counter()
         outcome = execute(tool_spec, ctx, tool_spec.validate(arguments, ctx))
         emit({"type": "tool_finished", "agent": agent, "tool": tool, "ok": outcome.ok, "summary": outcome.summary})
         self.studio.runs.record_step(run_id, Step(
             step_key=step_key, kind="tool", agent=agent, tool=tool, arguments=arguments,
             status="ok" if outcome.ok else "error", summary=outcome.summary, started_at=started_at,
-            ended_at=self.studio.now(), duration_ms=round((time.perf_counter() - started) * 1000, 2)))
+            ended_at=utcnow(), duration_ms=round((time.perf_counter() - started) * 1000, 2)))
         return outcome
 
 

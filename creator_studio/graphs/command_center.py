@@ -25,6 +25,7 @@ from creator_studio.graphs.state import AgentPayload, AgentResult, RoutingDecisi
 from creator_studio.prompts import load_text, render
 from creator_studio.providers.llm.offline.routing import route_goal
 from creator_studio.runs.records import Step
+from creator_studio.store.db import utcnow
 from creator_studio.studio import Studio
 
 
@@ -38,14 +39,14 @@ def build_graph(studio: Studio, checkpointer: BaseCheckpointSaver[Any]) -> Compi
         system = render("command_center/router", agents=agents, now=studio.now().astimezone(ws.zone).isoformat(),
                         timezone=ws.timezone)
         model = studio.models.chat_model().with_structured_output(RoutingDecision, include_raw=True)
-        started_at, started = studio.now(), time.perf_counter()
+        started_at, started = utcnow(), time.perf_counter()
         output: dict[str, Any] = model.invoke([SystemMessage(system), HumanMessage(f"<goal>{goal}</goal>")])  # type: ignore[assignment]
         raw, parsed = output["raw"], output["parsed"]
         usage = getattr(raw, "usage_metadata", None) or {}
         studio.runs.record_step(run_id, Step(
             step_key="route:model", kind="model", agent="command_center", summary="routing decision",
             prompt_tokens=usage.get("input_tokens", 0), completion_tokens=usage.get("output_tokens", 0),
-            started_at=started_at, ended_at=studio.now(),
+            started_at=started_at, ended_at=utcnow(),
             duration_ms=round((time.perf_counter() - started) * 1000, 2)))
         if parsed is None:  # the model did not produce a valid decision: fall back to the embedding plan
             return {"decision": None, "error": str(output.get("parsing_error"))}

@@ -65,14 +65,27 @@ ENGAGEMENT_WINDOW = timedelta(days=90)
 NEW_MEMBER_DAYS = 60
 
 FUNNELS: dict[str, list[tuple[str, str]]] = {
-    "default": [("post_views", "Post views"), ("link_clicks", "Link clicks"),
-                ("signups", "Waitlist and email signups"), ("checkouts", "Checkouts started"),
-                ("purchases", "Purchases")],
-    "email": [("emails_delivered", "Emails delivered"), ("emails_opened", "Emails opened"),
-              ("emails_clicked", "Email links clicked"), ("purchases_after_click", "Purchases after a click")],
+    "default": [
+        ("post_views", "Post views"),
+        ("link_clicks", "Link clicks"),
+        ("signups", "Waitlist and email signups"),
+        ("checkouts", "Checkouts started"),
+        ("purchases", "Purchases"),
+    ],
+    "email": [
+        ("emails_delivered", "Emails delivered"),
+        ("emails_opened", "Emails opened"),
+        ("emails_clicked", "Email links clicked"),
+        ("purchases_after_click", "Purchases after a click"),
+    ],
 }
-FUNNEL_ALIASES = {"launch": "default", "course": "default", "sales": "default", "social": "default",
-                  "newsletter": "email"}
+FUNNEL_ALIASES = {
+    "launch": "default",
+    "course": "default",
+    "sales": "default",
+    "social": "default",
+    "newsletter": "email",
+}
 
 
 # Results ------------------------------------------------------------------------------------------------
@@ -110,8 +123,9 @@ class RevenueMetrics(BaseModel):
     arr: Money
     revenue: Money
     arpu: Money | None
-    active_subscribers: int = Field(description="Paying subscriptions (active or past_due) in the main currency "
-                                                "and all others.")
+    active_subscribers: int = Field(
+        description="Paying subscriptions (active or past_due) in the main currency and all others."
+    )
     trialing_subscribers: int
     new_subscribers: int = Field(description="Subscriptions started in the period (trials included).")
     churned_subscribers: int = Field(description="Paying subscriptions canceled in the period.")
@@ -133,15 +147,15 @@ class Funnel(BaseModel):
     period_end: datetime
     steps: list[FunnelStep]
     overall_conversion: float | None
-    weakest_step: str | None = Field(description="The transition with the lowest conversion, like "
-                                                 "“Link clicks → Waitlist and email signups”.")
+    weakest_step: str | None = Field(
+        description="The transition with the lowest conversion, like “Link clicks → Waitlist and email signups”."
+    )
     weakest_conversion: float | None
 
 
 class ChannelCredit(BaseModel):
     channel: str
-    conversions: float = Field(description="Purchases credited to the channel (fractions under linear and "
-                                           "time_decay).")
+    conversions: float = Field(description="Purchases credited to the channel (fractions under linear and time_decay).")
     share: float
     revenue: list[Money] = Field(description="Credited revenue per currency, rounded to the minor unit.")
 
@@ -222,16 +236,16 @@ class ABTestResults(BaseModel):
 
 
 class RevenueService:
-    def __init__(self, db: Database, payments: PaymentsProvider, email: EmailProvider,
-                 content: ContentService) -> None:
+    def __init__(self, db: Database, payments: PaymentsProvider, email: EmailProvider, content: ContentService) -> None:
         self._db = db
         self._payments = payments
         self._email = email
         self._content = content
 
     # Catalogue ------------------------------------------------------------------------------------
-    def create_product(self, ws: Workspace, *, name: str, price: Decimal, currency: str, interval: IntervalArg,
-                       idempotency_key: str) -> ProductWithPrice:
+    def create_product(
+        self, ws: Workspace, *, name: str, price: Decimal, currency: str, interval: IntervalArg, idempotency_key: str
+    ) -> ProductWithPrice:
         """A product and its price in one request; every check runs before anything is written."""
         name = name.strip()
         if not name:
@@ -241,15 +255,18 @@ class RevenueService:
             raise InvalidInput(f"interval {interval!r} is not month, year or none (none = one-time payment).")
         unit_amount = to_minor_units(price, code)
         product = self._payments.create_product(
-            ws.id, name, idempotency_key=idempotency_key,
-            default_price=PriceData(unit_amount=unit_amount, currency=code,
-                                    interval=None if interval == "none" else interval))
+            ws.id,
+            name,
+            idempotency_key=idempotency_key,
+            default_price=PriceData(
+                unit_amount=unit_amount, currency=code, interval=None if interval == "none" else interval
+            ),
+        )
         assert product.default_price_id is not None
         created_price = self._payments.get_price(ws.id, product.default_price_id)
         return ProductWithPrice(product=product, price=created_price, description=created_price.describe())
 
-    def find_price(self, ws: Workspace, *, product_id: str | None, price_id: str | None
-                   ) -> tuple[Product, Price]:
+    def find_price(self, ws: Workspace, *, product_id: str | None, price_id: str | None) -> tuple[Product, Price]:
         """The price a product id (its default price) or a price id stands for."""
         if bool(product_id) == bool(price_id):
             raise InvalidInput("Give exactly one of product_id or price_id.")
@@ -262,15 +279,24 @@ class RevenueService:
             raise Conflict(f"Product {product_id} has no price yet; create one with create_product.")
         return product, self._payments.get_price(ws.id, product.default_price_id)
 
-    def create_payment_link(self, ws: Workspace, *, product_id: str | None, price_id: str | None,
-                            idempotency_key: str) -> PaymentLinkResult:
+    def create_payment_link(
+        self, ws: Workspace, *, product_id: str | None, price_id: str | None, idempotency_key: str
+    ) -> PaymentLinkResult:
         product, price = self.find_price(ws, product_id=product_id, price_id=price_id)
         link = self._payments.create_payment_link(ws.id, price.id, idempotency_key=idempotency_key)
         return PaymentLinkResult(link=link, product=product, price=price)
 
-    def create_discount(self, ws: Workspace, *, percent_off: float, duration: CouponDuration,
-                        duration_in_months: int | None, product_id: str | None, name: str | None,
-                        idempotency_key: str) -> DiscountResult:
+    def create_discount(
+        self,
+        ws: Workspace,
+        *,
+        percent_off: float,
+        duration: CouponDuration,
+        duration_in_months: int | None,
+        product_id: str | None,
+        name: str | None,
+        idempotency_key: str,
+    ) -> DiscountResult:
         if not 0 < percent_off <= 100:
             raise InvalidInput(f"percent_off must be above 0 and at most 100 (got {percent_off}).")
         if duration not in get_args(CouponDuration):
@@ -280,10 +306,15 @@ class RevenueService:
         if duration != "repeating" and duration_in_months is not None:
             raise InvalidInput("duration_in_months only applies to duration 'repeating'.")
         product = self._payments.get_product(ws.id, product_id) if product_id else None
-        coupon = self._payments.create_coupon(ws.id, percent_off, duration,
-                                              idempotency_key=idempotency_key,
-                                              duration_in_months=duration_in_months,
-                                              applies_to_products=[product.id] if product else None, name=name)
+        coupon = self._payments.create_coupon(
+            ws.id,
+            percent_off,
+            duration,
+            idempotency_key=idempotency_key,
+            duration_in_months=duration_in_months,
+            applies_to_products=[product.id] if product else None,
+            name=name,
+        )
         return DiscountResult(coupon=coupon, product=product)
 
     # Metrics --------------------------------------------------------------------------------------
@@ -299,26 +330,35 @@ class RevenueService:
                 paying[price.currency] += 1
         revenue = _charges_total(self._payments.list_charges(ws.id, since=since, until=now))
         main = main_currency(mrr, revenue)
-        breakdown = [_currency_breakdown(code, mrr.get(code, Fraction(0)), revenue.get(code, 0),
-                                         paying.get(code, 0))
-                     for code in sorted(set(mrr) | set(revenue) | {main})]
+        breakdown = [
+            _currency_breakdown(code, mrr.get(code, Fraction(0)), revenue.get(code, 0), paying.get(code, 0))
+            for code in sorted(set(mrr) | set(revenue) | {main})
+        ]
         headline = next(b for b in breakdown if b.currency == main)
         at_start = sum(1 for s in subscriptions if was_billing(s, since))
         churned = sum(1 for s in subscriptions if churned_between(s, since, now))
         return RevenueMetrics(
-            period_start=since, period_end=now, currency=main, mrr=headline.mrr, arr=headline.arr,
-            revenue=headline.revenue, arpu=headline.arpu,
+            period_start=since,
+            period_end=now,
+            currency=main,
+            mrr=headline.mrr,
+            arr=headline.arr,
+            revenue=headline.revenue,
+            arpu=headline.arpu,
             active_subscribers=sum(paying.values()),
             trialing_subscribers=sum(1 for s in subscriptions if s.status == "trialing"),
             new_subscribers=sum(1 for s in subscriptions if since <= s.created <= now),
-            churned_subscribers=churned, churn_rate=round(churned / at_start, 4) if at_start else None,
+            churned_subscribers=churned,
+            churn_rate=round(churned / at_start, 4) if at_start else None,
             by_currency=breakdown,
             definitions=[
                 "MRR: active and past_due subscriptions, yearly prices divided by 12; trials excluded.",
                 f"Headline amounts are in {main.upper()}, the main currency; other currencies are listed in "
                 "by_currency and never converted.",
                 "Churn rate: paying subscriptions canceled in the period ÷ paying subscriptions at its start.",
-                "ARPU: MRR ÷ paying subscriptions. Revenue: successful payments in the period."])
+                "ARPU: MRR ÷ paying subscriptions. Revenue: successful payments in the period.",
+            ],
+        )
 
     def mrr_at(self, ws: Workspace, at: datetime) -> dict[str, int]:
         """MRR per currency as it was at a moment, from subscription start, trial and cancellation dates."""
@@ -341,23 +381,30 @@ class RevenueService:
         for index, (step_key, label) in enumerate(FUNNELS[key]):
             previous = steps[index - 1].count if index else None
             rate = round(counts[step_key] / previous, 4) if previous else None
-            steps.append(FunnelStep(key=step_key, label=label, count=counts[step_key],
-                                    conversion_from_previous=rate))
+            steps.append(FunnelStep(key=step_key, label=label, count=counts[step_key], conversion_from_previous=rate))
         rated = [(s.conversion_from_previous, i) for i, s in enumerate(steps) if s.conversion_from_previous is not None]
         weakest = min(rated) if rated else None
-        return Funnel(name=key, period_start=since, period_end=now, steps=steps,
-                      overall_conversion=round(steps[-1].count / steps[0].count, 6) if steps[0].count else None,
-                      weakest_step=f"{steps[weakest[1] - 1].label} → {steps[weakest[1]].label}" if weakest else None,
-                      weakest_conversion=weakest[0] if weakest else None)
+        return Funnel(
+            name=key,
+            period_start=since,
+            period_end=now,
+            steps=steps,
+            overall_conversion=round(steps[-1].count / steps[0].count, 6) if steps[0].count else None,
+            weakest_step=f"{steps[weakest[1] - 1].label} → {steps[weakest[1]].label}" if weakest else None,
+            weakest_conversion=weakest[0] if weakest else None,
+        )
 
     def _funnel_counts(self, ws: Workspace, key: str, since: datetime, now: datetime) -> dict[str, int]:
         if key == "default":
             posts = [p for p in self._content.performance(ws, since=since) if p.published_at <= now]
             checkouts = self._payments.list_checkout_sessions(ws.id, since=since, until=now)
-            return {"post_views": sum(p.impressions for p in posts), "link_clicks": sum(p.clicks for p in posts),
-                    "signups": sum(1 for s in self._email.list_subscribers(ws.id)
-                                   if since <= s.subscribed_at <= now),
-                    "checkouts": len(checkouts), "purchases": sum(1 for c in checkouts if c.status == "complete")}
+            return {
+                "post_views": sum(p.impressions for p in posts),
+                "link_clicks": sum(p.clicks for p in posts),
+                "signups": sum(1 for s in self._email.list_subscribers(ws.id) if since <= s.subscribed_at <= now),
+                "checkouts": len(checkouts),
+                "purchases": sum(1 for c in checkouts if c.status == "complete"),
+            }
         messages = [m for m in self._email.messages(ws.id, since=since) if m.sent_at <= now]
         clicks_by_email: dict[str, datetime] = {}
         for message in messages:
@@ -365,17 +412,24 @@ class RevenueService:
                 first = clicks_by_email.get(message.to_email)
                 clicks_by_email[message.to_email] = min(first, message.clicked_at) if first else message.clicked_at
         customers = {c.id: c.email for c in self._payments.list_customers(ws.id)}
-        buyers = {customers.get(c.customer_id) for c in self._payments.list_charges(ws.id, since=since, until=now)
-                  if c.is_purchase and customers.get(c.customer_id) in clicks_by_email
-                  and c.created >= clicks_by_email[customers[c.customer_id]]}
-        return {"emails_delivered": len(messages),
-                "emails_opened": sum(1 for m in messages if m.opened_at is not None),
-                "emails_clicked": sum(1 for m in messages if m.clicked_at is not None),
-                "purchases_after_click": len(buyers)}
+        buyers = {
+            customers.get(c.customer_id)
+            for c in self._payments.list_charges(ws.id, since=since, until=now)
+            if c.is_purchase
+            and customers.get(c.customer_id) in clicks_by_email
+            and c.created >= clicks_by_email[customers[c.customer_id]]
+        }
+        return {
+            "emails_delivered": len(messages),
+            "emails_opened": sum(1 for m in messages if m.opened_at is not None),
+            "emails_clicked": sum(1 for m in messages if m.clicked_at is not None),
+            "purchases_after_click": len(buyers),
+        }
 
     # Attribution ----------------------------------------------------------------------------------
-    def record_touchpoints(self, ws: Workspace, touches: Iterable[tuple[str, datetime, str, str | None]]
-                           ) -> list[Touchpoint]:
+    def record_touchpoints(
+        self, ws: Workspace, touches: Iterable[tuple[str, datetime, str, str | None]]
+    ) -> list[Touchpoint]:
         """Store (customer_id, time, channel, post_id) touches; every customer must exist, or nothing is stored."""
         known = {c.id for c in self._payments.list_customers(ws.id)}
         rows = []
@@ -385,8 +439,16 @@ class RevenueService:
             clean = channel.strip().lower()
             if not clean or len(clean) > 32:
                 raise InvalidInput(f"channel {channel!r} must be 1 to 32 characters, like 'bluesky' or 'email'.")
-            rows.append(TouchpointRow(id=new_id("touch"), workspace_id=ws.id, customer_id=customer_id,
-                                      occurred_at=at, channel=clean, post_id=post_id))
+            rows.append(
+                TouchpointRow(
+                    id=new_id("touch"),
+                    workspace_id=ws.id,
+                    customer_id=customer_id,
+                    occurred_at=at,
+                    channel=clean,
+                    post_id=post_id,
+                )
+            )
         with self._db.transaction() as session:
             session.add_all(rows)
             session.flush()
@@ -409,19 +471,34 @@ class RevenueService:
         conversions: dict[str, float] = defaultdict(float)
         revenue: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for purchase in purchases:
-            touches = [t for t in touches_by_customer[purchase.customer_id]
-                       if purchase.created - ATTRIBUTION_LOOKBACK <= t.occurred_at <= purchase.created]
+            touches = [
+                t
+                for t in touches_by_customer[purchase.customer_id]
+                if purchase.created - ATTRIBUTION_LOOKBACK <= t.occurred_at <= purchase.created
+            ]
             for channel, weight in credit(model, touches, purchase.created):
                 conversions[channel] += weight
                 revenue[channel][purchase.currency] += weight * purchase.amount
-        channels = [ChannelCredit(channel=channel, conversions=round(count, 4),
-                                  share=round(count / len(purchases), 4),
-                                  revenue=[Money(amount=round(amount), currency=code)
-                                           for code, amount in sorted(revenue[channel].items())])
-                    for channel, count in conversions.items()]
+        channels = [
+            ChannelCredit(
+                channel=channel,
+                conversions=round(count, 4),
+                share=round(count / len(purchases), 4),
+                revenue=[
+                    Money(amount=round(amount), currency=code) for code, amount in sorted(revenue[channel].items())
+                ],
+            )
+            for channel, count in conversions.items()
+        ]
         channels.sort(key=lambda c: (-c.conversions, c.channel))
-        return Attribution(model=model, period_start=since, period_end=now,
-                           purchases=len(purchases), channels=channels, method=_ATTRIBUTION_METHOD[model])
+        return Attribution(
+            model=model,
+            period_start=since,
+            period_end=now,
+            purchases=len(purchases),
+            channels=channels,
+            method=_ATTRIBUTION_METHOD[model],
+        )
 
     # Forecast -------------------------------------------------------------------------------------
     def forecast(self, ws: Workspace, *, months: int, now: datetime) -> Forecast:
@@ -437,19 +514,29 @@ class RevenueService:
         for ahead in range(1, months + 1):
             centre = max(intercept + slope * (last_x + ahead), 0.0)
             margin = 1.96 * spread * math.sqrt(ahead)
-            points.append(ForecastPoint(at=now + FORECAST_STEP * ahead,
-                                        mrr=Money(amount=round(centre), currency=currency),
-                                        low=Money(amount=round(max(centre - margin, 0.0)), currency=currency),
-                                        high=Money(amount=round(centre + margin), currency=currency)))
+            points.append(
+                ForecastPoint(
+                    at=now + FORECAST_STEP * ahead,
+                    mrr=Money(amount=round(centre), currency=currency),
+                    low=Money(amount=round(max(centre - margin, 0.0)), currency=currency),
+                    high=Money(amount=round(centre + margin), currency=currency),
+                )
+            )
         return Forecast(
             currency=currency,
-            history=[MrrPoint(at=at, mrr=Money(amount=round(v), currency=currency)) for at, v in zip(moments, values,
-                                                                                                 strict=True)],
-            points=points, monthly_change=Money(amount=round(slope), currency=currency),
-            method=(f"A straight line fitted (least squares) through MRR measured every 30 days over the last "
-                    f"{FORECAST_HISTORY_POINTS} points, extended {months} step(s) ahead; the range is ±1.96 × the "
-                    f"fit's residual standard deviation × √(steps ahead). Only {currency.upper()} MRR is "
-                    f"forecast."))
+            history=[
+                MrrPoint(at=at, mrr=Money(amount=round(v), currency=currency))
+                for at, v in zip(moments, values, strict=True)
+            ],
+            points=points,
+            monthly_change=Money(amount=round(slope), currency=currency),
+            method=(
+                f"A straight line fitted (least squares) through MRR measured every 30 days over the last "
+                f"{FORECAST_HISTORY_POINTS} points, extended {months} step(s) ahead; the range is ±1.96 × the "
+                f"fit's residual standard deviation × √(steps ahead). Only {currency.upper()} MRR is "
+                f"forecast."
+            ),
+        )
 
     # Churn risk -----------------------------------------------------------------------------------
     def churn_risk(self, ws: Workspace, *, limit: int, now: datetime) -> list[ChurnRisk]:
@@ -474,17 +561,34 @@ class RevenueService:
             if not signals:
                 continue
             price = prices[sub.price_id]
-            risks.append(ChurnRisk(subscription_id=sub.id, customer_id=customer.id, name=customer.name,
-                                   email=customer.email, status=sub.status, plan=price.describe(),
-                                   mrr=Money(amount=round(monthly_amount(price)), currency=price.currency),
-                                   score=min(sum(points for points, _ in signals), 100),
-                                   reasons=[reason for _, reason in signals]))
+            risks.append(
+                ChurnRisk(
+                    subscription_id=sub.id,
+                    customer_id=customer.id,
+                    name=customer.name,
+                    email=customer.email,
+                    status=sub.status,
+                    plan=price.describe(),
+                    mrr=Money(amount=round(monthly_amount(price)), currency=price.currency),
+                    score=min(sum(points for points, _ in signals), 100),
+                    reasons=[reason for _, reason in signals],
+                )
+            )
         risks.sort(key=lambda r: (-r.score, -r.mrr.amount, r.subscription_id))
         return risks[:limit]
 
     # A/B tests ------------------------------------------------------------------------------------
-    def start_ab_test(self, ws: Workspace, *, name: str, variants: list[str], metric: str,
-                      split: list[float] | None, idempotency_key: str, now: datetime) -> ABTest:
+    def start_ab_test(
+        self,
+        ws: Workspace,
+        *,
+        name: str,
+        variants: list[str],
+        metric: str,
+        split: list[float] | None,
+        idempotency_key: str,
+        now: datetime,
+    ) -> ABTest:
         name = name.strip()
         names = [v.strip() for v in variants]
         if not name:
@@ -501,24 +605,49 @@ class RevenueService:
         if any(s <= 0 for s in shares) or not math.isclose(sum(shares), 1.0, abs_tol=1e-6):
             raise InvalidInput(f"split shares must be positive and sum to 1 (got {shares}).")
         with self._db.transaction() as session:
-            existing = session.scalar(select(ABTestRow).where(ABTestRow.workspace_id == ws.id,
-                                                              ABTestRow.idempotency_key == idempotency_key))
+            existing = session.scalar(
+                select(ABTestRow).where(ABTestRow.workspace_id == ws.id, ABTestRow.idempotency_key == idempotency_key)
+            )
             if existing is not None:
                 return _ab_test(existing, self._variant_rows(session, existing.id))
-            clash = next((t for t in session.scalars(select(ABTestRow).where(
-                ABTestRow.workspace_id == ws.id, ABTestRow.status == "running")) if t.name.lower() == name.lower()),
-                None)
+            clash = next(
+                (
+                    t
+                    for t in session.scalars(
+                        select(ABTestRow).where(ABTestRow.workspace_id == ws.id, ABTestRow.status == "running")
+                    )
+                    if t.name.lower() == name.lower()
+                ),
+                None,
+            )
             if clash is not None:
                 raise Conflict(f"A running A/B test is already called “{name}” ({clash.id}); pick another name.")
-            row = ABTestRow(id=new_id("ab"), workspace_id=ws.id, name=name, metric=metric, status="running",
-                            started_at=now, idempotency_key=idempotency_key)
-            variant_rows = [ABVariantRow(workspace_id=ws.id, test_id=row.id, position=i, name=n, share=s,
-                                         exposures=0, conversions=0)
-                            for i, (n, s) in enumerate(zip(names, shares, strict=True))]
+            row = ABTestRow(
+                id=new_id("ab"),
+                workspace_id=ws.id,
+                name=name,
+                metric=metric,
+                status="running",
+                started_at=now,
+                idempotency_key=idempotency_key,
+            )
+            variant_rows = [
+                ABVariantRow(
+                    workspace_id=ws.id, test_id=row.id, position=i, name=n, share=s, exposures=0, conversions=0
+                )
+                for i, (n, s) in enumerate(zip(names, shares, strict=True))
+            ]
             session.add(row)
             session.add_all(variant_rows)
             session.flush()
             return _ab_test(row, variant_rows)
+
+    def ab_tests(self, ws: Workspace) -> list[ABTest]:
+        with self._db.transaction() as session:
+            rows = session.scalars(
+                select(ABTestRow).where(ABTestRow.workspace_id == ws.id).order_by(ABTestRow.started_at)
+            ).all()
+            return [_ab_test(row, self._variant_rows(session, row.id)) for row in rows]
 
     def get_ab_test(self, ws: Workspace, test_id: str) -> ABTest:
         with self._db.transaction() as session:
@@ -529,26 +658,43 @@ class RevenueService:
         test = self.get_ab_test(ws, test_id)
         control, others = test.variants[0], test.variants[1:]
         if min(v.exposures for v in test.variants) < AB_MIN_EXPOSURES:
-            return ABTestResults(test=test, significant=False, winner=None,
-                                 verdict=f"Too early: every variant needs at least {AB_MIN_EXPOSURES} exposures "
-                                         f"before the results mean anything.")
-        better = [v for v in others if v.p_value is not None and v.p_value < AB_ALPHA
-                  and (v.rate or 0) > (control.rate or 0)]
+            return ABTestResults(
+                test=test,
+                significant=False,
+                winner=None,
+                verdict=f"Too early: every variant needs at least {AB_MIN_EXPOSURES} exposures "
+                f"before the results mean anything.",
+            )
+        better = [
+            v for v in others if v.p_value is not None and v.p_value < AB_ALPHA and (v.rate or 0) > (control.rate or 0)
+        ]
         if better:
             best = max(better, key=lambda v: v.rate or 0)
-            return ABTestResults(test=test, significant=True, winner=best.name,
-                                 verdict=f"“{best.name}” beats the control “{control.name}” on {test.metric} "
-                                         f"({best.rate:.1%} vs {control.rate:.1%}, p={best.p_value:.3f}).")
+            return ABTestResults(
+                test=test,
+                significant=True,
+                winner=best.name,
+                verdict=f"“{best.name}” beats the control “{control.name}” on {test.metric} "
+                f"({best.rate:.1%} vs {control.rate:.1%}, p={best.p_value:.3f}).",
+            )
         worse = [v for v in others if v.p_value is not None and v.p_value < AB_ALPHA]
         if others and len(worse) == len(others):
-            return ABTestResults(test=test, significant=True, winner=control.name,
-                                 verdict=f"The control “{control.name}” beats every variant on {test.metric}.")
-        return ABTestResults(test=test, significant=False, winner=None,
-                             verdict="No significant difference yet (p ≥ 0.05): keep the test running or call "
-                                     "it a tie.")
+            return ABTestResults(
+                test=test,
+                significant=True,
+                winner=control.name,
+                verdict=f"The control “{control.name}” beats every variant on {test.metric}.",
+            )
+        return ABTestResults(
+            test=test,
+            significant=False,
+            winner=None,
+            verdict="No significant difference yet (p ≥ 0.05): keep the test running or call it a tie.",
+        )
 
-    def record_ab_results(self, ws: Workspace, test_id: str, variant: str, *, exposures: int,
-                          conversions: int) -> ABTest:
+    def record_ab_results(
+        self, ws: Workspace, test_id: str, variant: str, *, exposures: int, conversions: int
+    ) -> ABTest:
         """Add observed exposures and conversions for one variant (the tracking pixel's or the simulator's)."""
         if exposures < 0 or conversions < 0:
             raise InvalidInput("exposures and conversions cannot be negative.")
@@ -557,8 +703,10 @@ class RevenueService:
             variants = self._variant_rows(session, row.id)
             target = next((v for v in variants if v.name.lower() == variant.strip().lower()), None)
             if target is None:
-                raise NotFound(f"Test {test_id} has no variant {variant!r}; its variants are "
-                               f"{', '.join(v.name for v in variants)}.")
+                raise NotFound(
+                    f"Test {test_id} has no variant {variant!r}; its variants are "
+                    f"{', '.join(v.name for v in variants)}."
+                )
             if target.conversions + conversions > target.exposures + exposures:
                 raise InvalidInput("A variant cannot have more conversions than exposures.")
             target.exposures += exposures
@@ -584,15 +732,23 @@ class RevenueService:
         members = self._email.segment_members(ws.id, segment)
         if not members:
             known = ", ".join(f"{s.name} ({s.subscribed})" for s in self._email.segments(ws.id)) or "none yet"
-            raise InvalidInput(f"The segment {segment!r} has no subscribed members; segments with subscribers: "
-                               f"{known}, or 'all'.")
+            raise InvalidInput(
+                f"The segment {segment!r} has no subscribed members; segments with subscribers: {known}, or 'all'."
+            )
         return members
 
     def email_sequence(self, ws: Workspace, name_or_id: str) -> EmailSequence:
         return self._email.get_sequence(ws.id, name_or_id)
 
-    def start_email_sequence(self, ws: Workspace, *, sequence: str, segment: str | None,
-                             subscriber_ids: list[str] | None, idempotency_key: str) -> EnrolmentBatch:
+    def start_email_sequence(
+        self,
+        ws: Workspace,
+        *,
+        sequence: str,
+        segment: str | None,
+        subscriber_ids: list[str] | None,
+        idempotency_key: str,
+    ) -> EnrolmentBatch:
         if bool(segment) == bool(subscriber_ids):
             raise InvalidInput("Give exactly one of segment or subscriber_ids.")
         found = self._email.get_sequence(ws.id, sequence)
@@ -605,32 +761,45 @@ class RevenueService:
             ids = [m.id for m in members]
         return self._email.enrol(ws.id, found.id, ids, idempotency_key=idempotency_key)
 
-    def campaign_content(self, ws: Workspace, *, draft_id: str | None, subject: str | None, body: str | None
-                         ) -> tuple[str, str]:
+    def campaign_content(
+        self, ws: Workspace, *, draft_id: str | None, subject: str | None, body: str | None
+    ) -> tuple[str, str]:
         """The subject and body to send: from a newsletter draft (through Content Studio) or given directly."""
         if draft_id and (subject or body):
             raise InvalidInput("Give draft_id or subject and body, not both.")
         if draft_id:
             draft = self._content.get_draft(ws, draft_id)
             if draft.kind != "newsletter" and draft.platform != "email":
-                raise InvalidInput(f"Draft {draft_id} is a {draft.platform} post, not a newsletter; draft one with "
-                                   f"draft_newsletter.")
+                raise InvalidInput(
+                    f"Draft {draft_id} is a {draft.platform} post, not a newsletter; draft one with draft_newsletter."
+                )
             subject = draft.title or draft.topic
             body = draft.text
         if not subject or not subject.strip() or not body or not body.strip():
             raise InvalidInput("A campaign needs a subject and a body (or the draft_id of a newsletter draft).")
         return subject.strip(), body
 
-    def send_email_campaign(self, ws: Workspace, *, draft_id: str | None, subject: str | None,
-                            body: str | None, segment: str, send_at: datetime | None, now: datetime,
-                            idempotency_key: str) -> Campaign:
+    def send_email_campaign(
+        self,
+        ws: Workspace,
+        *,
+        draft_id: str | None,
+        subject: str | None,
+        body: str | None,
+        segment: str,
+        send_at: datetime | None,
+        now: datetime,
+        idempotency_key: str,
+    ) -> Campaign:
         subject, body = self.campaign_content(ws, draft_id=draft_id, subject=subject, body=body)
         if send_at is not None and send_at <= now:
-            raise InvalidInput(f"send_at {send_at.isoformat()} is in the past; choose a later time or leave it out "
-                               f"to send now.")
+            raise InvalidInput(
+                f"send_at {send_at.isoformat()} is in the past; choose a later time or leave it out to send now."
+            )
         self.segment_recipients(ws, segment)
-        return self._email.create_campaign(ws.id, subject, body, segment.strip().lower(), send_at=send_at,
-                                           idempotency_key=idempotency_key)
+        return self._email.create_campaign(
+            ws.id, subject, body, segment.strip().lower(), send_at=send_at, idempotency_key=idempotency_key
+        )
 
     # Lookups --------------------------------------------------------------------------------------
     def _prices(self, ws: Workspace) -> dict[str, Price]:
@@ -645,8 +814,9 @@ class RevenueService:
 
     @staticmethod
     def _variant_rows(session: Session, test_id: str) -> list[ABVariantRow]:
-        return list(session.scalars(select(ABVariantRow).where(ABVariantRow.test_id == test_id)
-                                    .order_by(ABVariantRow.position)))
+        return list(
+            session.scalars(select(ABVariantRow).where(ABVariantRow.test_id == test_id).order_by(ABVariantRow.position))
+        )
 
 
 # Pure rules (tested through the tools; no I/O) ----------------------------------------------------------
@@ -694,8 +864,9 @@ def credit(model: AttributionModel, touches: list[Touchpoint], purchased_at: dat
         return [(ordered[-1].channel, 1.0)]
     if model == "linear":
         return [(t.channel, 1 / len(ordered)) for t in ordered]
-    weights = [0.5 ** ((purchased_at - t.occurred_at).total_seconds() / 86_400 / TIME_DECAY_HALF_LIFE_DAYS)
-               for t in ordered]
+    weights = [
+        0.5 ** ((purchased_at - t.occurred_at).total_seconds() / 86_400 / TIME_DECAY_HALF_LIFE_DAYS) for t in ordered
+    ]
     total = sum(weights)
     return [(t.channel, w / total) for t, w in zip(ordered, weights, strict=True)]
 
@@ -734,11 +905,14 @@ def risk_signals(sub: Subscription, engagement: tuple[int, int] | None, now: dat
 
 
 def _currency_breakdown(code: str, mrr: Fraction, revenue: int, paying: int) -> CurrencyBreakdown:
-    return CurrencyBreakdown(currency=code, mrr=Money(amount=round(mrr), currency=code),
-                             arr=Money(amount=round(mrr * 12), currency=code),
-                             revenue=Money(amount=revenue, currency=code),
-                             arpu=Money(amount=round(mrr / paying), currency=code) if paying else None,
-                             active_subscribers=paying)
+    return CurrencyBreakdown(
+        currency=code,
+        mrr=Money(amount=round(mrr), currency=code),
+        arr=Money(amount=round(mrr * 12), currency=code),
+        revenue=Money(amount=revenue, currency=code),
+        arpu=Money(amount=round(mrr / paying), currency=code) if paying else None,
+        active_subscribers=paying,
+    )
 
 
 def _two_proportion_p_value(conv_a: int, n_a: int, conv_b: int, n_b: int) -> float | None:
@@ -760,14 +934,25 @@ def _ab_test(row: ABTestRow, variants: list[ABVariantRow]) -> ABTest:
         rate = variant.conversions / variant.exposures if variant.exposures else None
         is_control = variant is control
         lift = (rate - control_rate) / control_rate if rate is not None and control_rate and not is_control else None
-        p_value = None if is_control else _two_proportion_p_value(control.conversions, control.exposures,
-                                                                   variant.conversions, variant.exposures)
-        shown.append(ABVariant(name=variant.name, share=variant.share, exposures=variant.exposures,
-                               conversions=variant.conversions, rate=round(rate, 4) if rate is not None else None,
-                               lift_vs_control=round(lift, 4) if lift is not None else None,
-                               p_value=round(p_value, 4) if p_value is not None else None))
-    return ABTest(id=row.id, name=row.name, metric=row.metric, status=row.status, started_at=row.started_at,
-                  variants=shown)
+        p_value = (
+            None
+            if is_control
+            else _two_proportion_p_value(control.conversions, control.exposures, variant.conversions, variant.exposures)
+        )
+        shown.append(
+            ABVariant(
+                name=variant.name,
+                share=variant.share,
+                exposures=variant.exposures,
+                conversions=variant.conversions,
+                rate=round(rate, 4) if rate is not None else None,
+                lift_vs_control=round(lift, 4) if lift is not None else None,
+                p_value=round(p_value, 4) if p_value is not None else None,
+            )
+        )
+    return ABTest(
+        id=row.id, name=row.name, metric=row.metric, status=row.status, started_at=row.started_at, variants=shown
+    )
 
 
 def _touchpoint(row: TouchpointRow) -> Touchpoint:
@@ -787,5 +972,5 @@ _ATTRIBUTION_METHOD = {
     "last_touch": "Each purchase is credited to the customer's last touch before it.",
     "linear": "Each purchase is shared equally among the customer's touches in the 90 days before it.",
     "time_decay": "Each purchase is shared among the touches in the 90 days before it, a touch's weight halving "
-                  "for every 7 days between it and the purchase.",
+    "for every 7 days between it and the purchase.",
 }

@@ -73,8 +73,13 @@ class ApprovalStore:
 
     def open(self, request: ApprovalRequest) -> Approval:
         """Record a pending approval (once: a replayed interrupt finds the existing row)."""
+        return self.open_once(request)[0]
+
+    def open_once(self, request: ApprovalRequest) -> tuple[Approval, bool]:
+        """Like `open`, and says whether this call created the row."""
         with self._db.transaction() as session:
             row = session.get(ApprovalRow, request.approval_id)
+            created = row is None
             if row is None:
                 row = ApprovalRow(id=request.approval_id, run_id=request.run_id,
                                   workspace_id=request.workspace_id, agent=request.agent, tool=request.tool,
@@ -82,7 +87,7 @@ class ApprovalStore:
                                   idempotency_key=request.idempotency_key, status="pending")
                 session.add(row)
                 session.flush()
-            return _approval(row)
+            return _approval(row), created
 
     def decide(self, approval_id: str, decision: ApprovalDecision) -> Approval:
         with self._db.transaction() as session:

@@ -44,7 +44,7 @@ class Ledger:
     def execute(self, *, key: str, workspace_id: str, run_id: str | None, tool: str,
                 arguments: dict[str, Any], perform: Callable[[], dict[str, Any]]) -> LedgerOutcome:
         with self._db.transaction() as session:
-            row = session.get(LedgerRow, key, with_for_update=True)
+            row = session.get(LedgerRow, (workspace_id, key), with_for_update=True)
             if row is None:
                 row = LedgerRow(idempotency_key=key, workspace_id=workspace_id, run_id=run_id, tool=tool,
                                 arguments=arguments, status="started", attempts=0)
@@ -61,15 +61,15 @@ class Ledger:
         try:
             result = perform()
         except StudioError as exc:
-            self._finish(key, status="failed", error=exc.message)
+            self._finish(workspace_id, key, status="failed", error=exc.message)
             raise
-        self._finish(key, status="succeeded", result=result)
+        self._finish(workspace_id, key, status="succeeded", result=result)
         return LedgerOutcome(result=result, replayed=False, attempts=attempts)
 
-    def _finish(self, key: str, *, status: str, result: dict[str, Any] | None = None,
+    def _finish(self, workspace_id: str, key: str, *, status: str, result: dict[str, Any] | None = None,
                 error: str | None = None) -> None:
         with self._db.transaction() as session:
-            row = session.get(LedgerRow, key)
+            row = session.get(LedgerRow, (workspace_id, key))
             assert row is not None, "ledger row vanished between start and finish"
             row.status = status
             row.result = result

@@ -71,8 +71,8 @@ class LedgerRow(Base):
 
     __tablename__ = "side_effect_ledger"
 
+    workspace_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    workspace_id: Mapped[str] = mapped_column(String(64), index=True)
     run_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
     tool: Mapped[str] = mapped_column(String(64))
     arguments: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -167,7 +167,10 @@ class Runner:
             batches = [ApprovalBatch.model_validate(i.value) for i in pending]
             for batch in batches:
                 for request in batch.requests:
-                    self.studio.approvals.open(request)
+                    _approval, created = self.studio.approvals.open_once(request)
+                    if created and on_event is not None:
+                        on_event({"type": "approval_requested", "agent": request.agent, "tool": request.tool,
+                                  "approval_id": request.approval_id, "preview": request.preview})
                     if auto_approve:
                         self.studio.approvals.decide(request.approval_id, ApprovalDecision(
                             decision="approve", decided_by="auto-approve"))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from creator_studio.content.platforms import DISPLAY_NAMES
 from creator_studio.content.service import (
@@ -18,7 +19,14 @@ from creator_studio.content.service import (
 )
 from creator_studio.providers.social.base import PublishedPost
 from creator_studio.tools.base import ToolArgs, ToolContext, ToolResult, tool
-from creator_studio.tools.types import AwareDatetime, FutureDatetime, Period, PlatformArg, SocialPlatformArg
+from creator_studio.tools.types import (
+    PLATFORM_ALIASES,
+    AwareDatetime,
+    FutureDatetime,
+    Period,
+    PlatformArg,
+    SocialPlatformArg,
+)
 
 
 def period_start(now: datetime, period: str) -> datetime:
@@ -35,6 +43,14 @@ class DraftPostArgs(ToolArgs):
     tone: str | None = Field(default=None, max_length=100)
     call_to_action: str | None = Field(default=None, max_length=200)
     audience: str | None = Field(default=None, max_length=200)
+
+    @field_validator("platform", mode="before")
+    @classmethod
+    def _not_email(cls, value: Any) -> Any:
+        # Runs before the platform check, so asking for an email gets a pointer instead of a list of platforms.
+        if isinstance(value, str) and PLATFORM_ALIASES.get(value.strip().lower(), value.strip().lower()) == "email":
+            raise ValueError("email is not a social platform; use draft_newsletter to write an email")
+        return value
 
 
 class DraftResult(ToolResult):
@@ -126,8 +142,7 @@ class VideoArgs(ToolArgs):
 @tool("content")
 def generate_video(ctx: ToolContext, args: VideoArgs) -> MediaResult:
     """Plan a short video from a script or a topic: timed scenes with narration and SRT captions."""
-    asset = ctx.studio.content.generate_storyboard(ctx.workspace, ctx.write,
-                                                   script_or_topic=args.script or args.topic or "",
+    asset = ctx.studio.content.generate_storyboard(ctx.workspace, ctx.write, script=args.script, topic=args.topic,
                                                    duration_s=args.duration_s)
     scenes = len(asset.details.get("scenes", []))  # type: ignore[arg-type]
     return MediaResult(summary=f"Planned a {args.duration_s}s video in {scenes} scenes with captions "
@@ -198,7 +213,8 @@ class PerformanceResult(ToolResult):
 @tool("content")
 def get_content_performance(ctx: ToolContext, args: PerformanceArgs) -> PerformanceResult:
     """Engagement of published posts over a period (like 7d, 30d, mtd) or for one post, best first."""
-    since = period_start(ctx.now, args.period or "30d") if not args.post_id else None
+    # Local time, so "mtd" starts at midnight on the 1st where the creator lives, not in UTC.
+    since = period_start(ctx.local_now, args.period or "30d") if not args.post_id else None
     posts = ctx.studio.content.performance(ctx.workspace, since=since, post_id=args.post_id)
     if not posts:
         return PerformanceResult(summary="No published posts in that period.", posts=[])

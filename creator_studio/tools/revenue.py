@@ -33,15 +33,35 @@ from creator_studio.tools.base import ToolArgs, ToolContext, ToolResult, tool
 from creator_studio.tools.content import period_start
 from creator_studio.tools.types import FutureDatetime, Period
 
-_INTERVAL_ALIASES = {"monthly": "month", "mo": "month", "yearly": "year", "annual": "year", "annually": "year",
-                     "one-time": "none", "one_time": "none", "onetime": "none", "once": "none", "lifetime": "none"}
-_METRIC_ALIASES = {"conversion": "conversion_rate", "conversions": "conversion_rate", "purchase_rate":
-                   "conversion_rate", "purchases": "conversion_rate", "sales": "conversion_rate",
-                   "clicks": "click_rate", "ctr": "click_rate", "opens": "open_rate", "signups": "signup_rate",
-                   "checkouts": "checkout_rate"}
+_INTERVAL_ALIASES = {
+    "monthly": "month",
+    "mo": "month",
+    "yearly": "year",
+    "annual": "year",
+    "annually": "year",
+    "one-time": "none",
+    "one_time": "none",
+    "onetime": "none",
+    "once": "none",
+    "lifetime": "none",
+}
+_METRIC_ALIASES = {
+    "conversion": "conversion_rate",
+    "conversions": "conversion_rate",
+    "purchase_rate": "conversion_rate",
+    "purchases": "conversion_rate",
+    "sales": "conversion_rate",
+    "clicks": "click_rate",
+    "ctr": "click_rate",
+    "opens": "open_rate",
+    "signups": "signup_rate",
+    "checkouts": "checkout_rate",
+}
 
 
-def _lower(aliases: dict[str, str]) -> Any:
+def _lower(aliases: dict[str, str]) -> BeforeValidator:
+    """Accept the words people use ("monthly", "CTR") for the names the tool expects."""
+
     def normalise(value: Any) -> Any:
         if isinstance(value, str):
             lowered = value.strip().lower()
@@ -53,9 +73,18 @@ def _lower(aliases: dict[str, str]) -> Any:
 
 IntervalInput = Annotated[IntervalArg, _lower(_INTERVAL_ALIASES)]
 MetricInput = Annotated[ABMetric, _lower(_METRIC_ALIASES)]
-ModelInput = Annotated[AttributionModel, _lower({"first": "first_touch", "last": "last_touch",
-                                                 "first-touch": "first_touch", "last-touch": "last_touch",
-                                                 "time-decay": "time_decay"})]
+ModelInput = Annotated[
+    AttributionModel,
+    _lower(
+        {
+            "first": "first_touch",
+            "last": "last_touch",
+            "first-touch": "first_touch",
+            "last-touch": "last_touch",
+            "time-decay": "time_decay",
+        }
+    ),
+]
 
 
 # Reads ----------------------------------------------------------------------------------------------
@@ -74,16 +103,22 @@ def get_revenue_metrics(ctx: ToolContext, args: MetricsArgs) -> MetricsResult:
     period = args.period or "30d"
     metrics = ctx.studio.revenue.metrics(ctx.workspace, since=period_start(ctx.now, period), now=ctx.now)
     churn = f"{metrics.churn_rate:.1%}" if metrics.churn_rate is not None else "n/a"
-    return MetricsResult(summary=f"MRR {metrics.mrr.formatted} from {metrics.active_subscribers} paying "
-                                 f"subscribers; {period}: revenue {metrics.revenue.formatted}, "
-                                 f"{metrics.new_subscribers} new, {metrics.churned_subscribers} churned "
-                                 f"(churn {churn}).", metrics=metrics)
+    return MetricsResult(
+        summary=f"MRR {metrics.mrr.formatted} from {metrics.active_subscribers} paying "
+        f"subscribers; {period}: revenue {metrics.revenue.formatted}, "
+        f"{metrics.new_subscribers} new, {metrics.churned_subscribers} churned "
+        f"(churn {churn}).",
+        metrics=metrics,
+    )
 
 
 class FunnelArgs(ToolArgs):
-    funnel: str = Field(default="default", max_length=50,
-                        description="default (post views → link clicks → signups → checkouts → purchases) or "
-                                    "email (delivered → opened → clicked → purchases).")
+    funnel: str = Field(
+        default="default",
+        max_length=50,
+        description="default (post views → link clicks → signups → checkouts → purchases) or "
+        "email (delivered → opened → clicked → purchases).",
+    )
     period: Period | None = Field(default=None, description="Default 30d.")
 
 
@@ -94,18 +129,23 @@ class FunnelResult(ToolResult):
 @tool("revenue")
 def analyze_funnel(ctx: ToolContext, args: FunnelArgs) -> FunnelResult:
     """Count each step of a funnel over a period, the conversion between steps and the weakest step."""
-    funnel = ctx.studio.revenue.funnel(ctx.workspace, name=args.funnel,
-                                       since=period_start(ctx.now, args.period or "30d"), now=ctx.now)
+    funnel = ctx.studio.revenue.funnel(
+        ctx.workspace, name=args.funnel, since=period_start(ctx.now, args.period or "30d"), now=ctx.now
+    )
     steps = " → ".join(f"{s.label} {s.count:,}" for s in funnel.steps)
-    weakest = (f" Weakest step: {funnel.weakest_step} ({funnel.weakest_conversion:.1%})."
-               if funnel.weakest_step is not None and funnel.weakest_conversion is not None else "")
+    weakest = (
+        f" Weakest step: {funnel.weakest_step} ({funnel.weakest_conversion:.1%})."
+        if funnel.weakest_step is not None and funnel.weakest_conversion is not None
+        else ""
+    )
     return FunnelResult(summary=f"{steps}.{weakest}", funnel=funnel)
 
 
 class AttributionArgs(ToolArgs):
     period: Period | None = Field(default=None, description="Purchases in this period (default 30d).")
-    model: ModelInput = Field(default="last_touch",
-                              description="first_touch, last_touch, linear or time_decay (7-day half-life).")
+    model: ModelInput = Field(
+        default="last_touch", description="first_touch, last_touch, linear or time_decay (7-day half-life)."
+    )
 
 
 class AttributionResult(ToolResult):
@@ -115,13 +155,15 @@ class AttributionResult(ToolResult):
 @tool("revenue")
 def get_attribution(ctx: ToolContext, args: AttributionArgs) -> AttributionResult:
     """Which channels (platforms, email) the purchases of a period came from, under an attribution model."""
-    attribution = ctx.studio.revenue.attribution(ctx.workspace, model=args.model,
-                                                 since=period_start(ctx.now, args.period or "30d"), now=ctx.now)
+    attribution = ctx.studio.revenue.attribution(
+        ctx.workspace, model=args.model, since=period_start(ctx.now, args.period or "30d"), now=ctx.now
+    )
     if not attribution.purchases:
         return AttributionResult(summary="No purchases in that period to attribute.", attribution=attribution)
     top = ", ".join(f"{c.channel} {c.share:.0%}" for c in attribution.channels[:3])
-    return AttributionResult(summary=f"{attribution.purchases} purchases by {args.model.replace('_', ' ')}: "
-                                     f"{top}.", attribution=attribution)
+    return AttributionResult(
+        summary=f"{attribution.purchases} purchases by {args.model.replace('_', ' ')}: {top}.", attribution=attribution
+    )
 
 
 class ForecastArgs(ToolArgs):
@@ -137,9 +179,12 @@ def forecast_revenue(ctx: ToolContext, args: ForecastArgs) -> ForecastResult:
     """Forecast MRR for the next months from the trend of the last six, with a plain low–high range."""
     forecast = ctx.studio.revenue.forecast(ctx.workspace, months=args.months, now=ctx.now)
     last = forecast.points[-1]
-    return ForecastResult(summary=f"MRR in {args.months} month(s): about {last.mrr.formatted} "
-                                  f"(range {last.low.formatted}–{last.high.formatted}); trend "
-                                  f"{forecast.monthly_change.formatted} a month.", forecast=forecast)
+    return ForecastResult(
+        summary=f"MRR in {args.months} month(s): about {last.mrr.formatted} "
+        f"(range {last.low.formatted}–{last.high.formatted}); trend "
+        f"{forecast.monthly_change.formatted} a month.",
+        forecast=forecast,
+    )
 
 
 class ChurnRiskArgs(ToolArgs):
@@ -158,8 +203,11 @@ def detect_churn_risk(ctx: ToolContext, args: ChurnRiskArgs) -> ChurnRiskResult:
     if not at_risk:
         return ChurnRiskResult(summary="No subscriber shows a churn signal.", at_risk=[])
     top = at_risk[0]
-    return ChurnRiskResult(summary=f"{len(at_risk)} subscribers at risk; highest: {top.name} (score {top.score}: "
-                                   f"{top.reasons[0]}).", at_risk=at_risk)
+    return ChurnRiskResult(
+        summary=f"The {len(at_risk)} subscribers most at risk; highest: {top.name} "
+        f"(score {top.score}: {top.reasons[0]}).",
+        at_risk=at_risk,
+    )
 
 
 class ABResultsArgs(ToolArgs):
@@ -181,7 +229,8 @@ def get_ab_test_results(ctx: ToolContext, args: ABResultsArgs) -> ABResultsResul
 class StartABTestArgs(ToolArgs):
     name: str = Field(min_length=1, max_length=200)
     variants: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
-        min_length=2, max_length=10, description="At least two variant names; the first is the control.")
+        min_length=2, max_length=10, description="At least two variant names; the first is the control."
+    )
     metric: MetricInput = Field(description=f"One of {', '.join(AB_METRICS)}.")
     split: list[float] | None = Field(default=None, description="Traffic shares summing to 1; default equal.")
 
@@ -209,11 +258,19 @@ def _preview_ab_test(ctx: ToolContext, args: StartABTestArgs) -> str:
 def start_ab_test(ctx: ToolContext, args: StartABTestArgs) -> ABTestResult:
     """Start an A/B test between named variants (the first is the control) on one metric, with a traffic split.
     Returns the test id for get_ab_test_results."""
-    test = ctx.studio.revenue.start_ab_test(ctx.workspace, name=args.name, variants=args.variants,
-                                            metric=args.metric, split=args.split,
-                                            idempotency_key=ctx.require_idempotency_key(), now=ctx.now)
-    return ABTestResult(summary=f"Started the A/B test “{test.name}” ({test.id}) with "
-                                f"{len(test.variants)} variants on {test.metric}.", test=test)
+    test = ctx.studio.revenue.start_ab_test(
+        ctx.workspace,
+        name=args.name,
+        variants=args.variants,
+        metric=args.metric,
+        split=args.split,
+        idempotency_key=ctx.require_idempotency_key(),
+        now=ctx.now,
+    )
+    return ABTestResult(
+        summary=f"Started the A/B test “{test.name}” ({test.id}) with {len(test.variants)} variants on {test.metric}.",
+        test=test,
+    )
 
 
 class CreateProductArgs(ToolArgs):
@@ -244,8 +301,15 @@ class ProductResult(ToolResult):
 
 
 def _preview_product(ctx: ToolContext, args: CreateProductArgs) -> str:
-    shown = Price(id="", product_id="", unit_amount=to_minor_units(args.price, args.currency), currency=args.currency,
-                  interval=None if args.interval == "none" else args.interval, active=True, created=ctx.now)
+    shown = Price(
+        id="",
+        product_id="",
+        unit_amount=to_minor_units(args.price, args.currency),
+        currency=args.currency,
+        interval=None if args.interval == "none" else args.interval,
+        active=True,
+        created=ctx.now,
+    )
     return f"Create product “{args.name}” at {shown.describe()}"
 
 
@@ -253,12 +317,20 @@ def _preview_product(ctx: ToolContext, args: CreateProductArgs) -> str:
 def create_product(ctx: ToolContext, args: CreateProductArgs) -> ProductResult:
     """Create a product and its price in the payments account (Stripe): one-time, monthly or yearly.
     Returns the product and price ids (use them with create_payment_link)."""
-    created = ctx.studio.revenue.create_product(ctx.workspace, name=args.name, price=args.price,
-                                                currency=args.currency, interval=args.interval,
-                                                idempotency_key=ctx.require_idempotency_key())
-    return ProductResult(summary=f"Created “{created.product.name}” at {created.description} "
-                                 f"({created.product.id}, {created.price.id}).",
-                         product=created.product, price=created.price)
+    created = ctx.studio.revenue.create_product(
+        ctx.workspace,
+        name=args.name,
+        price=args.price,
+        currency=args.currency,
+        interval=args.interval,
+        idempotency_key=ctx.require_idempotency_key(),
+    )
+    return ProductResult(
+        summary=f"Created “{created.product.name}” at {created.description} "
+        f"({created.product.id}, {created.price.id}).",
+        product=created.product,
+        price=created.price,
+    )
 
 
 class PaymentLinkArgs(ToolArgs):
@@ -279,26 +351,29 @@ class PaymentLinkToolResult(ToolResult):
 
 
 def _preview_link(ctx: ToolContext, args: PaymentLinkArgs) -> str:
-    product, price = ctx.studio.revenue.find_price(ctx.workspace, product_id=args.product_id,
-                                                   price_id=args.price_id)
+    product, price = ctx.studio.revenue.find_price(ctx.workspace, product_id=args.product_id, price_id=args.price_id)
     return f"Create a payment link for “{product.name}” at {price.describe()}"
 
 
 @tool("revenue", side_effect=True, preview=_preview_link)
 def create_payment_link(ctx: ToolContext, args: PaymentLinkArgs) -> PaymentLinkToolResult:
     """Create a shareable checkout link for a product (its default price) or a specific price."""
-    created = ctx.studio.revenue.create_payment_link(ctx.workspace, product_id=args.product_id,
-                                                     price_id=args.price_id,
-                                                     idempotency_key=ctx.require_idempotency_key())
-    return PaymentLinkToolResult(summary=f"Payment link for “{created.product.name}” "
-                                         f"({created.price.describe()}): {created.link.url}",
-                                 link=created.link, product=created.product, price=created.price)
+    created = ctx.studio.revenue.create_payment_link(
+        ctx.workspace, product_id=args.product_id, price_id=args.price_id, idempotency_key=ctx.require_idempotency_key()
+    )
+    return PaymentLinkToolResult(
+        summary=f"Payment link for “{created.product.name}” ({created.price.describe()}): {created.link.url}",
+        link=created.link,
+        product=created.product,
+        price=created.price,
+    )
 
 
 class DiscountArgs(ToolArgs):
     percent_off: float = Field(gt=0, le=100, description="Above 0 and at most 100.")
     duration: Literal["once", "repeating", "forever"] = Field(
-        default="once", description="once (first payment), repeating (needs duration_in_months) or forever.")
+        default="once", description="once (first payment), repeating (needs duration_in_months) or forever."
+    )
     duration_in_months: int | None = Field(default=None, ge=1, le=36)
     product_id: str | None = Field(default=None, max_length=64, description="Limit to one product; default all.")
     name: str | None = Field(default=None, max_length=100, description="Shown to buyers, like “Launch week”.")
@@ -318,8 +393,9 @@ class DiscountToolResult(ToolResult):
 
 
 def _describe_discount(percent_off: float, duration: str, months: int | None) -> str:
-    how_long = {"once": "on the first payment", "forever": "on every payment",
-                "repeating": f"for {months} months"}[duration]
+    how_long = {"once": "on the first payment", "forever": "on every payment", "repeating": f"for {months} months"}[
+        duration
+    ]
     return f"{percent_off:g}% off {how_long}"
 
 
@@ -328,21 +404,32 @@ def _preview_discount(ctx: ToolContext, args: DiscountArgs) -> str:
     if args.product_id:
         product, _ = ctx.studio.revenue.find_price(ctx.workspace, product_id=args.product_id, price_id=None)
         target = f"“{product.name}”"
-    return f"Create a discount of {_describe_discount(args.percent_off, args.duration, args.duration_in_months)} " \
-           f"on {target}"
+    return (
+        f"Create a discount of {_describe_discount(args.percent_off, args.duration, args.duration_in_months)} "
+        f"on {target}"
+    )
 
 
 @tool("revenue", side_effect=True, preview=_preview_discount)
 def create_discount(ctx: ToolContext, args: DiscountArgs) -> DiscountToolResult:
     """Create a percentage discount (a Stripe coupon) for all products or one product."""
-    created = ctx.studio.revenue.create_discount(ctx.workspace, percent_off=args.percent_off,
-                                                 duration=args.duration, duration_in_months=args.duration_in_months,
-                                                 product_id=args.product_id, name=args.name,
-                                                 idempotency_key=ctx.require_idempotency_key())
+    created = ctx.studio.revenue.create_discount(
+        ctx.workspace,
+        percent_off=args.percent_off,
+        duration=args.duration,
+        duration_in_months=args.duration_in_months,
+        product_id=args.product_id,
+        name=args.name,
+        idempotency_key=ctx.require_idempotency_key(),
+    )
     target = f"“{created.product.name}”" if created.product else "all products"
-    return DiscountToolResult(summary=f"Created the discount {created.coupon.id}: "
-                                      f"{_describe_discount(args.percent_off, args.duration, args.duration_in_months)}"
-                                      f" on {target}.", coupon=created.coupon, product=created.product)
+    return DiscountToolResult(
+        summary=f"Created the discount {created.coupon.id}: "
+        f"{_describe_discount(args.percent_off, args.duration, args.duration_in_months)}"
+        f" on {target}.",
+        coupon=created.coupon,
+        product=created.product,
+    )
 
 
 class SequenceArgs(ToolArgs):
@@ -364,36 +451,44 @@ class SequenceResult(ToolResult):
 def _preview_sequence(ctx: ToolContext, args: SequenceArgs) -> str:
     sequence = ctx.studio.revenue.email_sequence(ctx.workspace, args.sequence)
     if args.segment:
-        audience = f"the {len(ctx.studio.revenue.segment_recipients(ctx.workspace, args.segment))} subscribed " \
-                   f"members of “{args.segment}”"
+        audience = (
+            f"the {len(ctx.studio.revenue.segment_recipients(ctx.workspace, args.segment))} subscribed "
+            f"members of “{args.segment}”"
+        )
     else:
         audience = f"{len(args.subscriber_ids or [])} subscribers"
     days = max(s.delay_days for s in sequence.steps)
-    return f"Enrol {audience} in the email sequence “{sequence.name}” ({len(sequence.steps)} emails over " \
-           f"{days} days; anyone already enrolled is skipped)."
+    return (
+        f"Enrol {audience} in the email sequence “{sequence.name}” ({len(sequence.steps)} emails over "
+        f"{days} days; anyone already enrolled is skipped)."
+    )
 
 
 @tool("revenue", side_effect=True, preview=_preview_sequence)
 def start_email_sequence(ctx: ToolContext, args: SequenceArgs) -> SequenceResult:
     """Enrol a segment's subscribers (or given subscribers) in a named email drip sequence; each subscriber is
     enrolled once, and unsubscribed or bounced addresses are skipped."""
-    batch = ctx.studio.revenue.start_email_sequence(ctx.workspace, sequence=args.sequence, segment=args.segment,
-                                                    subscriber_ids=args.subscriber_ids,
-                                                    idempotency_key=ctx.require_idempotency_key())
+    batch = ctx.studio.revenue.start_email_sequence(
+        ctx.workspace,
+        sequence=args.sequence,
+        segment=args.segment,
+        subscriber_ids=args.subscriber_ids,
+        idempotency_key=ctx.require_idempotency_key(),
+    )
     skipped = len(batch.already_enrolled) + len(batch.not_subscribed)
-    return SequenceResult(summary=f"Enrolled {len(batch.enrolled)} subscribers in “{batch.sequence.name}”"
-                                  f"{f'; skipped {skipped} already enrolled or not subscribed' if skipped else ''}.",
-                          enrolment=batch)
+    return SequenceResult(
+        summary=f"Enrolled {len(batch.enrolled)} subscribers in “{batch.sequence.name}”"
+        f"{f'; skipped {skipped} already enrolled or not subscribed' if skipped else ''}.",
+        enrolment=batch,
+    )
 
 
 class CampaignArgs(ToolArgs):
-    draft_id: str | None = Field(default=None, max_length=64, description="A newsletter draft from "
-                                                                            "draft_newsletter.")
+    draft_id: str | None = Field(default=None, max_length=64, description="A newsletter draft from draft_newsletter.")
     subject: str | None = Field(default=None, max_length=300)
     body: str | None = Field(default=None, max_length=100_000)
     segment: str = Field(min_length=1, max_length=100, description="A subscriber tag (like newsletter) or 'all'.")
-    send_at: FutureDatetime | None = Field(default=None, description="ISO 8601 with time zone; leave out to "
-                                                                     "send now.")
+    send_at: FutureDatetime | None = Field(default=None, description="ISO 8601 with time zone; leave out to send now.")
 
     @model_validator(mode="after")
     def _one_body(self) -> CampaignArgs:
@@ -409,25 +504,36 @@ class CampaignResult(ToolResult):
 
 
 def _preview_campaign(ctx: ToolContext, args: CampaignArgs) -> str:
-    subject, body = ctx.studio.revenue.campaign_content(ctx.workspace, draft_id=args.draft_id,
-                                                        subject=args.subject, body=args.body)
+    subject, body = ctx.studio.revenue.campaign_content(
+        ctx.workspace, draft_id=args.draft_id, subject=args.subject, body=args.body
+    )
     count = len(ctx.studio.revenue.segment_recipients(ctx.workspace, args.segment))
-    when = (f"on {args.send_at.astimezone(ctx.zone):%a %d %b %Y %H:%M} ({ctx.workspace.timezone})"
-            if args.send_at else "now")
+    when = (
+        f"on {args.send_at.astimezone(ctx.zone):%a %d %b %Y %H:%M} ({ctx.workspace.timezone})"
+        if args.send_at
+        else "now"
+    )
     return f"Email “{subject}” to {count} subscribed members of “{args.segment}” {when}:\n{body}"
 
 
 @tool("revenue", side_effect=True, preview=_preview_campaign)
 def send_email_campaign(ctx: ToolContext, args: CampaignArgs) -> CampaignResult:
     """Email a newsletter draft (or a subject and body) to a segment's subscribed members, now or at send_at."""
-    campaign = ctx.studio.revenue.send_email_campaign(ctx.workspace, draft_id=args.draft_id, subject=args.subject,
-                                                      body=args.body, segment=args.segment, send_at=args.send_at,
-                                                      now=ctx.now, idempotency_key=ctx.require_idempotency_key())
+    campaign = ctx.studio.revenue.send_email_campaign(
+        ctx.workspace,
+        draft_id=args.draft_id,
+        subject=args.subject,
+        body=args.body,
+        segment=args.segment,
+        send_at=args.send_at,
+        now=ctx.now,
+        idempotency_key=ctx.require_idempotency_key(),
+    )
     if campaign.status == "scheduled" and campaign.send_at is not None:
         when = campaign.send_at.astimezone(ctx.zone).strftime("%A %d %B %H:%M")
-        summary = f"Scheduled “{campaign.subject}” for the “{campaign.segment}” segment on {when} " \
-                  f"({ctx.workspace.timezone})."
+        summary = (
+            f"Scheduled “{campaign.subject}” for the “{campaign.segment}” segment on {when} ({ctx.workspace.timezone})."
+        )
     else:
         summary = f"Sent “{campaign.subject}” to {campaign.recipients} subscribers in “{campaign.segment}”."
     return CampaignResult(summary=summary, campaign=campaign)
-

@@ -89,24 +89,33 @@ class SentMessage(BaseModel):
 
 class EmailProvider(Protocol):
     # Subscribers and segments -----------------------------------------------------------------------
-    def add_subscriber(self, workspace_id: str, email: str, name: str, *, tags: list[str] | None = None
-                       ) -> Subscriber: ...
+    def add_subscriber(
+        self, workspace_id: str, email: str, name: str, *, tags: list[str] | None = None
+    ) -> Subscriber: ...
 
     def get_subscriber(self, workspace_id: str, subscriber_id: str) -> Subscriber: ...
 
-    def list_subscribers(self, workspace_id: str, *, tag: str | None = None,
-                         status: SubscriberStatus | None = None) -> list[Subscriber]: ...
+    def list_subscribers(
+        self, workspace_id: str, *, tag: str | None = None, status: SubscriberStatus | None = None
+    ) -> list[Subscriber]: ...
 
     def unsubscribe(self, workspace_id: str, subscriber_id: str) -> Subscriber: ...
 
-    def segment_members(self, workspace_id: str, segment: str, *, subscribed_only: bool = True
-                        ) -> list[Subscriber]: ...
+    def segment_members(self, workspace_id: str, segment: str, *, subscribed_only: bool = True) -> list[Subscriber]: ...
 
     def segments(self, workspace_id: str) -> list[Segment]: ...
 
     # Campaigns --------------------------------------------------------------------------------------
-    def create_campaign(self, workspace_id: str, subject: str, body: str, segment: str, *,
-                        send_at: datetime | None, idempotency_key: str) -> Campaign:
+    def create_campaign(
+        self,
+        workspace_id: str,
+        subject: str,
+        body: str,
+        segment: str,
+        *,
+        send_at: datetime | None,
+        idempotency_key: str,
+    ) -> Campaign:
         """send_at None sends now, to the segment's subscribed members, one message each."""
         ...
 
@@ -121,11 +130,18 @@ class EmailProvider(Protocol):
 
     def list_sequences(self, workspace_id: str) -> list[Sequence]: ...
 
-    def enrol(self, workspace_id: str, sequence_id: str, subscriber_ids: list[str], *,
-              idempotency_key: str) -> EnrolmentBatch: ...
+    def enrol(
+        self, workspace_id: str, sequence_id: str, subscriber_ids: list[str], *, idempotency_key: str
+    ) -> EnrolmentBatch: ...
 
     def enrolments(self, workspace_id: str, *, sequence_id: str | None = None) -> list[Enrolment]: ...
 
     # The sent log -----------------------------------------------------------------------------------
-    def messages(self, workspace_id: str, *, campaign_id: str | None = None, subscriber_id: str | None = None,
-                 since: datetime | None = None) -> list[SentMessage]: ...
+    def messages(
+        self,
+        workspace_id: str,
+        *,
+        campaign_id: str | None = None,
+        subscriber_id: str | None = None,
+        since: datetime | None = None,
+    ) -> list[SentMessage]: ...

@@ -29,9 +29,41 @@ PAYMENT_METHOD_DECLINED = "pm_card_chargeDeclined"
 
 # Digits after the decimal point per currency (Stripe's list of zero-decimal currencies; 2 for the rest).
 CURRENCY_DECIMALS: dict[str, int] = {
-    **dict.fromkeys(["usd", "eur", "gbp", "cad", "aud", "nzd", "chf", "sek", "nok", "dkk", "pln", "czk",
-                     "huf", "ron", "bgn", "sgd", "hkd", "inr", "brl", "mxn", "zar", "ils", "aed", "try",
-                     "thb", "myr", "php", "idr", "cny", "twd"], 2),
+    **dict.fromkeys(
+        [
+            "usd",
+            "eur",
+            "gbp",
+            "cad",
+            "aud",
+            "nzd",
+            "chf",
+            "sek",
+            "nok",
+            "dkk",
+            "pln",
+            "czk",
+            "huf",
+            "ron",
+            "bgn",
+            "sgd",
+            "hkd",
+            "inr",
+            "brl",
+            "mxn",
+            "zar",
+            "ils",
+            "aed",
+            "try",
+            "thb",
+            "myr",
+            "php",
+            "idr",
+            "cny",
+            "twd",
+        ],
+        2,
+    ),
     **dict.fromkeys(["jpy", "krw", "vnd", "clp", "pyg", "ugx", "xaf", "xof"], 0),
 }
 _SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "inr": "₹", "krw": "₩"}
@@ -43,8 +75,7 @@ def check_currency(currency: str) -> str:
     """A supported currency, lower-cased like Stripe's; anything else is a clear error."""
     code = currency.strip().lower()
     if code not in CURRENCY_DECIMALS:
-        raise InvalidInput(f"currency {currency!r} is not a supported ISO 4217 code; use one like "
-                           f"usd, eur or gbp.")
+        raise InvalidInput(f"currency {currency!r} is not a supported ISO 4217 code; use one like usd, eur or gbp.")
     return code
 
 
@@ -54,15 +85,13 @@ def to_minor_units(amount: Decimal | int | float | str, currency: str) -> int:
     try:
         value = Decimal(str(amount))
     except InvalidOperation as exc:
-        raise InvalidInput(f"price {amount!r} is not a number; give it in {code.upper()}, e.g. 29 or 29.99.") \
-            from exc
+        raise InvalidInput(f"price {amount!r} is not a number; give it in {code.upper()}, e.g. 29 or 29.99.") from exc
     if not value.is_finite() or value <= 0:
         raise InvalidInput(f"price must be greater than 0 (got {amount}); give it in {code.upper()}, e.g. 29.")
     decimals = CURRENCY_DECIMALS[code]
     minor = value.scaleb(decimals)
     if minor != minor.to_integral_value():
-        raise InvalidInput(f"price {amount} has more than {decimals} decimals, which {code.upper()} does not "
-                           f"allow.")
+        raise InvalidInput(f"price {amount} has more than {decimals} decimals, which {code.upper()} does not allow.")
     if minor > MAX_AMOUNT:
         raise InvalidInput(f"price {amount} {code.upper()} is above the payment provider's limit.")
     return int(minor)
@@ -119,7 +148,7 @@ class Price(BaseModel):
         return self.interval is not None
 
     def describe(self) -> str:
-        """"$29.00/month (USD)" or "$199.00 one-time (USD)"."""
+        """ "$29.00/month (USD)" or "$199.00 one-time (USD)"."""
         cadence = f"/{self.interval}" if self.interval else " one-time"
         return f"{format_money(self.unit_amount, self.currency)}{cadence} ({self.currency.upper()})"
 
@@ -172,7 +201,8 @@ class Charge(BaseModel):
     price_id: str | None
     billing_reason: BillingReason | None = Field(
         description="subscription_create for a subscription's first payment, subscription_cycle for renewals, "
-                    "None for one-time payments.")
+        "None for one-time payments."
+    )
     created: datetime
 
     @property
@@ -199,15 +229,15 @@ class PaymentsProvider(Protocol):
     """
 
     # Catalogue --------------------------------------------------------------------------------------
-    def create_product(self, workspace_id: str, name: str, *, default_price: PriceData,
-                       idempotency_key: str) -> Product: ...
+    def create_product(
+        self, workspace_id: str, name: str, *, default_price: PriceData, idempotency_key: str
+    ) -> Product: ...
 
     def get_product(self, workspace_id: str, product_id: str) -> Product: ...
 
     def list_products(self, workspace_id: str) -> list[Product]: ...
 
-    def create_price(self, workspace_id: str, product_id: str, price: PriceData, *,
-                     idempotency_key: str) -> Price: ...
+    def create_price(self, workspace_id: str, product_id: str, price: PriceData, *, idempotency_key: str) -> Price: ...
 
     def get_price(self, workspace_id: str, price_id: str) -> Price: ...
 
@@ -217,9 +247,17 @@ class PaymentsProvider(Protocol):
 
     def list_payment_links(self, workspace_id: str) -> list[PaymentLink]: ...
 
-    def create_coupon(self, workspace_id: str, percent_off: float, duration: CouponDuration, *,
-                      idempotency_key: str, duration_in_months: int | None = None,
-                      applies_to_products: list[str] | None = None, name: str | None = None) -> Coupon: ...
+    def create_coupon(
+        self,
+        workspace_id: str,
+        percent_off: float,
+        duration: CouponDuration,
+        *,
+        idempotency_key: str,
+        duration_in_months: int | None = None,
+        applies_to_products: list[str] | None = None,
+        name: str | None = None,
+    ) -> Coupon: ...
 
     def list_coupons(self, workspace_id: str) -> list[Coupon]: ...
 
@@ -230,29 +268,59 @@ class PaymentsProvider(Protocol):
 
     def list_customers(self, workspace_id: str) -> list[Customer]: ...
 
-    def create_subscription(self, workspace_id: str, customer_id: str, price_id: str, *, idempotency_key: str,
-                            trial_period_days: int | None = None) -> Subscription: ...
+    def create_subscription(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        price_id: str,
+        *,
+        idempotency_key: str,
+        trial_period_days: int | None = None,
+    ) -> Subscription: ...
 
-    def update_subscription(self, workspace_id: str, subscription_id: str, *, cancel_at_period_end: bool,
-                            idempotency_key: str) -> Subscription: ...
+    def update_subscription(
+        self, workspace_id: str, subscription_id: str, *, cancel_at_period_end: bool, idempotency_key: str
+    ) -> Subscription: ...
 
-    def cancel_subscription(self, workspace_id: str, subscription_id: str, *,
-                            idempotency_key: str) -> Subscription: ...
+    def cancel_subscription(self, workspace_id: str, subscription_id: str, *, idempotency_key: str) -> Subscription: ...
 
-    def list_subscriptions(self, workspace_id: str, *, status: SubscriptionStatus | None = None,
-                           customer_id: str | None = None) -> list[Subscription]: ...
+    def list_subscriptions(
+        self, workspace_id: str, *, status: SubscriptionStatus | None = None, customer_id: str | None = None
+    ) -> list[Subscription]: ...
 
-    def create_charge(self, workspace_id: str, customer_id: str, amount: int, currency: str, *,
-                      idempotency_key: str, payment_method: str = PAYMENT_METHOD_OK,
-                      description: str | None = None, subscription_id: str | None = None,
-                      price_id: str | None = None) -> Charge: ...
+    def create_charge(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        amount: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        payment_method: str = PAYMENT_METHOD_OK,
+        description: str | None = None,
+        subscription_id: str | None = None,
+        price_id: str | None = None,
+    ) -> Charge: ...
 
-    def list_charges(self, workspace_id: str, *, since: datetime | None = None, until: datetime | None = None,
-                     customer_id: str | None = None) -> list[Charge]: ...
+    def list_charges(
+        self,
+        workspace_id: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        customer_id: str | None = None,
+    ) -> list[Charge]: ...
 
-    def create_checkout_session(self, workspace_id: str, price_id: str, *, idempotency_key: str,
-                                customer_id: str | None = None,
-                                payment_link_id: str | None = None) -> CheckoutSession: ...
+    def create_checkout_session(
+        self,
+        workspace_id: str,
+        price_id: str,
+        *,
+        idempotency_key: str,
+        customer_id: str | None = None,
+        payment_link_id: str | None = None,
+    ) -> CheckoutSession: ...
 
-    def list_checkout_sessions(self, workspace_id: str, *, since: datetime | None = None,
-                               until: datetime | None = None) -> list[CheckoutSession]: ...
+    def list_checkout_sessions(
+        self, workspace_id: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[CheckoutSession]: ...

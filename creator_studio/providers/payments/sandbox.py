@@ -164,6 +164,9 @@ class SandboxPaymentsProvider:
     def batch(self) -> Iterator[None]:
         """Run many writes as one transaction (seeding a world): all or nothing, and much faster."""
         with self._db.transaction() as session:
+            # The identity map holds rows weakly: keep the batch's new rows alive so lookups of them by id
+            # are answered from memory instead of the database.
+            session.info["pinned"] = []
             token = self._batch.set(session)
             try:
                 yield
@@ -180,8 +183,15 @@ class SandboxPaymentsProvider:
             yield session
 
     # Catalogue --------------------------------------------------------------------------------------
-    def create_product(self, workspace_id: str, name: str, *, default_price: PriceData, idempotency_key: str,
-                       created: datetime | None = None) -> Product:
+    def create_product(
+        self,
+        workspace_id: str,
+        name: str,
+        *,
+        default_price: PriceData,
+        idempotency_key: str,
+        created: datetime | None = None,
+    ) -> Product:
         """A product and its default price in one request (Stripe's `default_price_data`)."""
         if not name.strip():
             raise InvalidInput("A product needs a name.")
@@ -191,15 +201,27 @@ class SandboxPaymentsProvider:
             if existing is not None:
                 return _product(existing)
             when = created or utcnow()
-            product = SandboxProductRow(id=new_id("prod"), workspace_id=workspace_id, name=name.strip(),
-                                        active=True, created=when, idempotency_key=idempotency_key)
-            price = SandboxPriceRow(id=new_id("price"), workspace_id=workspace_id, product_id=product.id,
-                                    unit_amount=default_price.unit_amount, currency=default_price.currency,
-                                    interval=default_price.interval, active=True, created=when,
-                                    idempotency_key=f"{idempotency_key}:default_price")
+            product = SandboxProductRow(
+                id=new_id("prod"),
+                workspace_id=workspace_id,
+                name=name.strip(),
+                active=True,
+                created=when,
+                idempotency_key=idempotency_key,
+            )
+            price = SandboxPriceRow(
+                id=new_id("price"),
+                workspace_id=workspace_id,
+                product_id=product.id,
+                unit_amount=default_price.unit_amount,
+                currency=default_price.currency,
+                interval=default_price.interval,
+                active=True,
+                created=when,
+                idempotency_key=f"{idempotency_key}:default_price",
+            )
             product.default_price_id = price.id
-            session.add_all([product, price])
-            session.flush()
+            _add(session, product, price)
             return _product(product)
 
     def get_product(self, workspace_id: str, product_id: str) -> Product:
@@ -211,19 +233,33 @@ class SandboxPaymentsProvider:
             query = select(SandboxProductRow).where(SandboxProductRow.workspace_id == workspace_id)
             return [_product(r) for r in session.scalars(query.order_by(SandboxProductRow.created))]
 
-    def create_price(self, workspace_id: str, product_id: str, price: PriceData, *, idempotency_key: str,
-                     created: datetime | None = None) -> Price:
+    def create_price(
+        self,
+        workspace_id: str,
+        product_id: str,
+        price: PriceData,
+        *,
+        idempotency_key: str,
+        created: datetime | None = None,
+    ) -> Price:
         _check_price_data(price)
         with self._session() as session:
             existing = _replay(session, SandboxPriceRow, workspace_id, idempotency_key)
             if existing is not None:
                 return _price(existing)
             _get(session, SandboxProductRow, workspace_id, product_id, "product")
-            row = SandboxPriceRow(id=new_id("price"), workspace_id=workspace_id, product_id=product_id,
-                                  unit_amount=price.unit_amount, currency=price.currency, interval=price.interval,
-                                  active=True, created=created or utcnow(), idempotency_key=idempotency_key)
-            session.add(row)
-            session.flush()
+            row = SandboxPriceRow(
+                id=new_id("price"),
+                workspace_id=workspace_id,
+                product_id=product_id,
+                unit_amount=price.unit_amount,
+                currency=price.currency,
+                interval=price.interval,
+                active=True,
+                created=created or utcnow(),
+                idempotency_key=idempotency_key,
+            )
+            _add(session, row)
             return _price(row)
 
     def get_price(self, workspace_id: str, price_id: str) -> Price:
@@ -237,8 +273,9 @@ class SandboxPaymentsProvider:
                 query = query.where(SandboxPriceRow.product_id == product_id)
             return [_price(r) for r in session.scalars(query.order_by(SandboxPriceRow.created))]
 
-    def create_payment_link(self, workspace_id: str, price_id: str, *, idempotency_key: str,
-                            created: datetime | None = None) -> PaymentLink:
+    def create_payment_link(
+        self, workspace_id: str, price_id: str, *, idempotency_key: str, created: datetime | None = None
+    ) -> PaymentLink:
         with self._session() as session:
             existing = _replay(session, SandboxPaymentLinkRow, workspace_id, idempotency_key)
             if existing is not None:
@@ -247,11 +284,16 @@ class SandboxPaymentsProvider:
             if not price.active:
                 raise Conflict(f"Price {price_id} is archived; create a new price first.")
             link_id = new_id("plink")
-            row = SandboxPaymentLinkRow(id=link_id, workspace_id=workspace_id, price_id=price_id,
-                                        url=_LINK_URL.format(id=link_id), active=True,
-                                        created=created or utcnow(), idempotency_key=idempotency_key)
-            session.add(row)
-            session.flush()
+            row = SandboxPaymentLinkRow(
+                id=link_id,
+                workspace_id=workspace_id,
+                price_id=price_id,
+                url=_LINK_URL.format(id=link_id),
+                active=True,
+                created=created or utcnow(),
+                idempotency_key=idempotency_key,
+            )
+            _add(session, row)
             return _link(row)
 
     def list_payment_links(self, workspace_id: str) -> list[PaymentLink]:
@@ -259,18 +301,25 @@ class SandboxPaymentsProvider:
             query = select(SandboxPaymentLinkRow).where(SandboxPaymentLinkRow.workspace_id == workspace_id)
             return [_link(r) for r in session.scalars(query.order_by(SandboxPaymentLinkRow.created))]
 
-    def create_coupon(self, workspace_id: str, percent_off: float, duration: CouponDuration, *,
-                      idempotency_key: str, duration_in_months: int | None = None,
-                      applies_to_products: list[str] | None = None, name: str | None = None,
-                      created: datetime | None = None) -> Coupon:
+    def create_coupon(
+        self,
+        workspace_id: str,
+        percent_off: float,
+        duration: CouponDuration,
+        *,
+        idempotency_key: str,
+        duration_in_months: int | None = None,
+        applies_to_products: list[str] | None = None,
+        name: str | None = None,
+        created: datetime | None = None,
+    ) -> Coupon:
         # Stripe's own rules for coupons, so the sandbox rejects what the real API would.
         if not 0 < percent_off <= 100:
             raise InvalidInput(f"percent_off must be above 0 and at most 100 (got {percent_off}).")
         if duration not in ("once", "repeating", "forever"):
             raise InvalidInput(f"duration {duration!r} is not one of once, repeating, forever.")
         if (duration == "repeating") != (duration_in_months is not None):
-            raise InvalidInput("duration_in_months is required with duration 'repeating' and only allowed "
-                               "with it.")
+            raise InvalidInput("duration_in_months is required with duration 'repeating' and only allowed with it.")
         if duration_in_months is not None and duration_in_months < 1:
             raise InvalidInput(f"duration_in_months must be at least 1 (got {duration_in_months}).")
         with self._session() as session:
@@ -279,13 +328,18 @@ class SandboxPaymentsProvider:
                 return _coupon(existing)
             for product_id in applies_to_products or []:
                 _get(session, SandboxProductRow, workspace_id, product_id, "product")
-            row = SandboxCouponRow(id=new_id("coupon"), workspace_id=workspace_id, name=name,
-                                   percent_off=float(percent_off), duration=duration,
-                                   duration_in_months=duration_in_months,
-                                   applies_to_products=list(applies_to_products or []),
-                                   created=created or utcnow(), idempotency_key=idempotency_key)
-            session.add(row)
-            session.flush()
+            row = SandboxCouponRow(
+                id=new_id("coupon"),
+                workspace_id=workspace_id,
+                name=name,
+                percent_off=float(percent_off),
+                duration=duration,
+                duration_in_months=duration_in_months,
+                applies_to_products=list(applies_to_products or []),
+                created=created or utcnow(),
+                idempotency_key=idempotency_key,
+            )
+            _add(session, row)
             return _coupon(row)
 
     def list_coupons(self, workspace_id: str) -> list[Coupon]:
@@ -294,19 +348,24 @@ class SandboxPaymentsProvider:
             return [_coupon(r) for r in session.scalars(query.order_by(SandboxCouponRow.created))]
 
     # Customers and billing --------------------------------------------------------------------------
-    def create_customer(self, workspace_id: str, email: str, name: str, *, idempotency_key: str,
-                        created: datetime | None = None) -> Customer:
+    def create_customer(
+        self, workspace_id: str, email: str, name: str, *, idempotency_key: str, created: datetime | None = None
+    ) -> Customer:
         if "@" not in email:
             raise InvalidInput(f"{email!r} is not an email address.")
         with self._session() as session:
             existing = _replay(session, SandboxCustomerRow, workspace_id, idempotency_key)
             if existing is not None:
                 return _customer(existing)
-            row = SandboxCustomerRow(id=new_id("cus"), workspace_id=workspace_id, email=email.strip().lower(),
-                                     name=name.strip(), created=created or utcnow(),
-                                     idempotency_key=idempotency_key)
-            session.add(row)
-            session.flush()
+            row = SandboxCustomerRow(
+                id=new_id("cus"),
+                workspace_id=workspace_id,
+                email=email.strip().lower(),
+                name=name.strip(),
+                created=created or utcnow(),
+                idempotency_key=idempotency_key,
+            )
+            _add(session, row)
             return _customer(row)
 
     def get_customer(self, workspace_id: str, customer_id: str) -> Customer:
@@ -318,9 +377,16 @@ class SandboxPaymentsProvider:
             query = select(SandboxCustomerRow).where(SandboxCustomerRow.workspace_id == workspace_id)
             return [_customer(r) for r in session.scalars(query.order_by(SandboxCustomerRow.created))]
 
-    def create_subscription(self, workspace_id: str, customer_id: str, price_id: str, *, idempotency_key: str,
-                            trial_period_days: int | None = None, created: datetime | None = None
-                            ) -> Subscription:
+    def create_subscription(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        price_id: str,
+        *,
+        idempotency_key: str,
+        trial_period_days: int | None = None,
+        created: datetime | None = None,
+    ) -> Subscription:
         with self._session() as session:
             existing = _replay(session, SandboxSubscriptionRow, workspace_id, idempotency_key)
             if existing is not None:
@@ -331,36 +397,43 @@ class SandboxPaymentsProvider:
                 raise InvalidInput(f"Price {price_id} is one-time; a subscription needs a recurring price.")
             when = created or utcnow()
             trial_end = when + timedelta(days=trial_period_days) if trial_period_days else None
-            row = SandboxSubscriptionRow(id=new_id("sub"), workspace_id=workspace_id, customer_id=customer_id,
-                                         price_id=price_id, status="trialing" if trial_end else "active",
-                                         cancel_at_period_end=False, created=when, trial_end=trial_end,
-                                         idempotency_key=idempotency_key)
-            session.add(row)
-            session.flush()
+            row = SandboxSubscriptionRow(
+                id=new_id("sub"),
+                workspace_id=workspace_id,
+                customer_id=customer_id,
+                price_id=price_id,
+                status="trialing" if trial_end else "active",
+                cancel_at_period_end=False,
+                created=when,
+                trial_end=trial_end,
+                idempotency_key=idempotency_key,
+            )
+            _add(session, row)
             return _subscription(row)
 
-    def update_subscription(self, workspace_id: str, subscription_id: str, *, cancel_at_period_end: bool,
-                            idempotency_key: str) -> Subscription:
+    def update_subscription(
+        self, workspace_id: str, subscription_id: str, *, cancel_at_period_end: bool, idempotency_key: str
+    ) -> Subscription:
         # Setting a state is idempotent by nature: the same update twice leaves one change.
         with self._session() as session:
             row = _get(session, SandboxSubscriptionRow, workspace_id, subscription_id, "subscription")
             if row.status == "canceled":
                 raise Conflict(f"Subscription {subscription_id} is canceled and cannot be updated.")
             row.cancel_at_period_end = cancel_at_period_end
-            session.flush()
             return _subscription(row)
 
-    def cancel_subscription(self, workspace_id: str, subscription_id: str, *, idempotency_key: str,
-                            canceled_at: datetime | None = None) -> Subscription:
+    def cancel_subscription(
+        self, workspace_id: str, subscription_id: str, *, idempotency_key: str, canceled_at: datetime | None = None
+    ) -> Subscription:
         with self._session() as session:
             row = _get(session, SandboxSubscriptionRow, workspace_id, subscription_id, "subscription")
             if row.status != "canceled":  # canceling twice is one cancellation
                 row.status, row.canceled_at = "canceled", canceled_at or utcnow()
-                session.flush()
             return _subscription(row)
 
-    def list_subscriptions(self, workspace_id: str, *, status: SubscriptionStatus | None = None,
-                           customer_id: str | None = None) -> list[Subscription]:
+    def list_subscriptions(
+        self, workspace_id: str, *, status: SubscriptionStatus | None = None, customer_id: str | None = None
+    ) -> list[Subscription]:
         with self._session() as session:
             query = select(SandboxSubscriptionRow).where(SandboxSubscriptionRow.workspace_id == workspace_id)
             if status is not None:
@@ -369,10 +442,20 @@ class SandboxPaymentsProvider:
                 query = query.where(SandboxSubscriptionRow.customer_id == customer_id)
             return [_subscription(r) for r in session.scalars(query.order_by(SandboxSubscriptionRow.created))]
 
-    def create_charge(self, workspace_id: str, customer_id: str, amount: int, currency: str, *,
-                      idempotency_key: str, payment_method: str = PAYMENT_METHOD_OK,
-                      description: str | None = None, subscription_id: str | None = None,
-                      price_id: str | None = None, created: datetime | None = None) -> Charge:
+    def create_charge(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        amount: int,
+        currency: str,
+        *,
+        idempotency_key: str,
+        payment_method: str = PAYMENT_METHOD_OK,
+        description: str | None = None,
+        subscription_id: str | None = None,
+        price_id: str | None = None,
+        created: datetime | None = None,
+    ) -> Charge:
         currency = check_currency(currency)
         if not 0 < amount <= MAX_AMOUNT:
             raise InvalidInput(f"amount must be a positive number of minor units (got {amount}).")
@@ -389,25 +472,39 @@ class SandboxPaymentsProvider:
                 subscription = _get(session, SandboxSubscriptionRow, workspace_id, subscription_id, "subscription")
                 if subscription.customer_id != customer_id:
                     raise InvalidInput(f"Subscription {subscription_id} belongs to another customer.")
-                billing_reason = "subscription_cycle" if self._has_paid(session, subscription_id) \
-                    else "subscription_create"
+                billing_reason = (
+                    "subscription_cycle" if self._has_paid(session, subscription_id) else "subscription_create"
+                )
                 # Stripe's dunning in one line: a failed renewal makes the subscription past_due, a paid one
                 # brings it back.
                 if subscription.status != "canceled":
                     subscription.status = "active" if succeeded else "past_due"
-            row = SandboxChargeRow(id=new_id("ch"), workspace_id=workspace_id, customer_id=customer_id,
-                                   amount=amount, currency=currency,
-                                   status="succeeded" if succeeded else "failed",
-                                   failure_message=None if succeeded else "Your card was declined.",
-                                   description=description, subscription_id=subscription_id, price_id=price_id,
-                                   billing_reason=billing_reason, created=created or utcnow(),
-                                   idempotency_key=idempotency_key)
-            session.add(row)
-            session.flush()
+            row = SandboxChargeRow(
+                id=new_id("ch"),
+                workspace_id=workspace_id,
+                customer_id=customer_id,
+                amount=amount,
+                currency=currency,
+                status="succeeded" if succeeded else "failed",
+                failure_message=None if succeeded else "Your card was declined.",
+                description=description,
+                subscription_id=subscription_id,
+                price_id=price_id,
+                billing_reason=billing_reason,
+                created=created or utcnow(),
+                idempotency_key=idempotency_key,
+            )
+            _add(session, row)
             return _charge(row)
 
-    def list_charges(self, workspace_id: str, *, since: datetime | None = None, until: datetime | None = None,
-                     customer_id: str | None = None) -> list[Charge]:
+    def list_charges(
+        self,
+        workspace_id: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        customer_id: str | None = None,
+    ) -> list[Charge]:
         with self._session() as session:
             query = select(SandboxChargeRow).where(SandboxChargeRow.workspace_id == workspace_id)
             if since is not None:
@@ -418,10 +515,17 @@ class SandboxPaymentsProvider:
                 query = query.where(SandboxChargeRow.customer_id == customer_id)
             return [_charge(r) for r in session.scalars(query.order_by(SandboxChargeRow.created))]
 
-    def create_checkout_session(self, workspace_id: str, price_id: str, *, idempotency_key: str,
-                                customer_id: str | None = None, payment_link_id: str | None = None,
-                                status: CheckoutStatus = "open", created: datetime | None = None
-                                ) -> CheckoutSession:
+    def create_checkout_session(
+        self,
+        workspace_id: str,
+        price_id: str,
+        *,
+        idempotency_key: str,
+        customer_id: str | None = None,
+        payment_link_id: str | None = None,
+        status: CheckoutStatus = "open",
+        created: datetime | None = None,
+    ) -> CheckoutSession:
         with self._session() as session:
             existing = _replay(session, SandboxCheckoutSessionRow, workspace_id, idempotency_key)
             if existing is not None:
@@ -431,17 +535,24 @@ class SandboxPaymentsProvider:
                 _get(session, SandboxCustomerRow, workspace_id, customer_id, "customer")
             if payment_link_id is not None:
                 _get(session, SandboxPaymentLinkRow, workspace_id, payment_link_id, "payment link")
-            row = SandboxCheckoutSessionRow(id=new_id("cs"), workspace_id=workspace_id, price_id=price_id,
-                                            payment_link_id=payment_link_id, customer_id=customer_id,
-                                            status=status, amount_total=price.unit_amount,
-                                            currency=price.currency, created=created or utcnow(),
-                                            idempotency_key=idempotency_key)
-            session.add(row)
-            session.flush()
+            row = SandboxCheckoutSessionRow(
+                id=new_id("cs"),
+                workspace_id=workspace_id,
+                price_id=price_id,
+                payment_link_id=payment_link_id,
+                customer_id=customer_id,
+                status=status,
+                amount_total=price.unit_amount,
+                currency=price.currency,
+                created=created or utcnow(),
+                idempotency_key=idempotency_key,
+            )
+            _add(session, row)
             return _checkout(row)
 
-    def list_checkout_sessions(self, workspace_id: str, *, since: datetime | None = None,
-                               until: datetime | None = None) -> list[CheckoutSession]:
+    def list_checkout_sessions(
+        self, workspace_id: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[CheckoutSession]:
         with self._session() as session:
             query = select(SandboxCheckoutSessionRow).where(SandboxCheckoutSessionRow.workspace_id == workspace_id)
             if since is not None:
@@ -452,9 +563,19 @@ class SandboxPaymentsProvider:
 
     @staticmethod
     def _has_paid(session: Session, subscription_id: str) -> bool:
-        return session.scalar(select(SandboxChargeRow.id).where(
-            SandboxChargeRow.subscription_id == subscription_id,
-            SandboxChargeRow.status == "succeeded").limit(1)) is not None
+        if ("paid", subscription_id) in _added(session):
+            return True
+        if "pinned" in session.info and subscription_id in _added_in_batch(session):
+            return False  # created in this batch: only its own charges, all indexed above, can be paid
+        with session.no_autoflush:  # paid charges this session added are in the index
+            return (
+                session.scalar(
+                    select(SandboxChargeRow.id)
+                    .where(SandboxChargeRow.subscription_id == subscription_id, SandboxChargeRow.status == "succeeded")
+                    .limit(1)
+                )
+                is not None
+            )
 
 
 def _check_price_data(price: PriceData) -> None:
@@ -469,8 +590,24 @@ def _check_price_data(price: PriceData) -> None:
 
 def _replay(session: Session, row_type: type[K], workspace_id: str, idempotency_key: str) -> K | None:
     """The object an earlier request with this key created, if any (Stripe's idempotent replay)."""
-    return session.scalar(select(row_type).where(row_type.workspace_id == workspace_id,
-                                                 row_type.idempotency_key == idempotency_key))
+    added = _added(session).get((row_type.__name__, workspace_id, idempotency_key))
+    if isinstance(added, row_type):
+        return added
+    if "pinned" in session.info:
+        # In a batch, one query per table tells which keys exist before it; most lookups end here.
+        stored = session.info.setdefault("stored_keys", {})
+        if (row_type.__name__, workspace_id) not in stored:
+            with session.no_autoflush:
+                stored[(row_type.__name__, workspace_id)] = set(
+                    session.scalars(select(row_type.idempotency_key).where(row_type.workspace_id == workspace_id))
+                )
+        if idempotency_key not in stored[(row_type.__name__, workspace_id)]:
+            return None
+    # Every row this session added is in the index above, so the database need not be flushed to answer.
+    with session.no_autoflush:
+        return session.scalar(
+            select(row_type).where(row_type.workspace_id == workspace_id, row_type.idempotency_key == idempotency_key)
+        )
 
 
 def _get(session: Session, row_type: type[K], workspace_id: str, object_id: str, noun: str) -> K:
@@ -510,3 +647,28 @@ def _charge(row: SandboxChargeRow) -> Charge:
 
 def _checkout(row: SandboxCheckoutSessionRow) -> CheckoutSession:
     return CheckoutSession.model_validate(row, from_attributes=True)
+
+
+def _add(session: Session, *rows: _Keyed) -> None:
+    """Add rows and index them by idempotency key, so lookups in this session need no flush."""
+    session.add_all(rows)
+    index = _added(session)
+    for row in rows:
+        index[(type(row).__name__, row.workspace_id, row.idempotency_key)] = row
+        if isinstance(row, SandboxSubscriptionRow):
+            _added_in_batch(session).add(row.id)
+        if isinstance(row, SandboxChargeRow) and row.subscription_id and row.status == "succeeded":
+            index[("paid", row.subscription_id)] = row
+    pinned = session.info.get("pinned")
+    if pinned is not None:
+        pinned.extend(rows)
+
+
+def _added_in_batch(session: Session) -> set[str]:
+    ids: set[str] = session.info.setdefault("subscriptions_added", set())
+    return ids
+
+
+def _added(session: Session) -> dict[tuple[str, ...], _Keyed]:
+    index: dict[tuple[str, ...], _Keyed] = session.info.setdefault("payments_added", {})
+    return index

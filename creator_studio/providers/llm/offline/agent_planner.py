@@ -141,25 +141,36 @@ def plan_steps(task: str, allowed: set[str], upstream: str = "") -> list[Step]:
 
 
 def _fragments(task: str, allowed: set[str]) -> list[tuple[str, str]]:
-    """Split a sub-task into (clause, tool) pairs; weak fragments stay with the clause before them."""
+    """Split a sub-task into (clause, tool) pairs; weak fragments stay with the clause before them, and a
+    merged clause keeps the creator's own wording between its parts."""
     text = normalise(task)
-    pieces: list[str] = []
+    spans: list[tuple[int, int]] = []
     for clause in slots.split_clauses(text) or [text]:
-        pieces.extend(p for p in _AND_SPLIT.split(clause) if p.strip())
-    intents = intent_index().classify(pieces, allowed_tools=allowed)
-    chosen: list[tuple[str, str]] = []
-    for intent in intents:
+        offset = text.find(clause)
+        base = offset if offset >= 0 else 0
+        start = 0
+        for separator in _AND_SPLIT.finditer(clause):
+            if clause[start:separator.start()].strip():
+                spans.append((base + start, base + separator.start()))
+            start = separator.end()
+        if clause[start:].strip():
+            spans.append((base + start, base + len(clause)))
+    if not spans:
+        return []
+    intents = intent_index().classify([text[a:b] for a, b in spans], allowed_tools=allowed)
+    chosen: list[tuple[int, int, str]] = []
+    for (start, end), intent in zip(spans, intents, strict=True):
         if not intent.ranked:
             continue
         tool = intent.best.tool
-        if intent.best.score < FRAGMENT_FLOOR or (chosen and chosen[-1][1] == tool):
+        if intent.best.score < FRAGMENT_FLOOR or (chosen and chosen[-1][2] == tool):
             if chosen:
-                chosen[-1] = (f"{chosen[-1][0]} and {intent.clause}", chosen[-1][1])
+                chosen[-1] = (chosen[-1][0], end, chosen[-1][2])
                 continue
             if intent.best.score < FRAGMENT_FLOOR * 0.6:
                 continue
-        chosen.append((intent.clause, tool))
-    return chosen
+        chosen.append((start, end, tool))
+    return [(text[a:b].strip(" ,;"), tool) for a, b, tool in chosen]
 
 
 def _has_producer(steps: list[Step], tool: str) -> bool:
@@ -303,9 +314,14 @@ def build_draft_newsletter(state: PlanState, step: Step) -> list[dict[str, Any]]
     return [args]
 
 
+_IMAGE_TEXT = re.compile(r"\b(?:that says|saying|which says|that reads|with the (?:text|words))\s+(.+)$", re.IGNORECASE)
+
+
 def build_generate_image(state: PlanState, step: Step) -> list[dict[str, Any]]:
     quoted = slots.extract_quoted(step.clause)
-    args: dict[str, Any] = {"prompt": quoted[0] if quoted else _topic(state, step)}
+    said = _IMAGE_TEXT.search(step.clause)
+    prompt = quoted[0] if quoted else (said.group(1).strip() if said else _topic(state, step))
+    args: dict[str, Any] = {"prompt": prompt}
     for style in ("bold", "minimal"):
         if style in step.clause.lower():
             args["style"] = style
@@ -665,7 +681,7 @@ def build_create_workflow(state: PlanState, step: Step) -> list[dict[str, Any]]:
                 break
     if trigger is None:
         raise Skip("I could not tell what should trigger the workflow (a time, an event or a threshold)")
-    action = re.split(r",\s*|\bthen\b", step.clause, maxsplit=1)[-1].strip() or step.clause
+    action = re.split(r"[,;]\s*|\bthen\b", step.clause, maxsplit=1)[-1].strip() or step.clause
     name = (slots.extract_quoted(step.clause) or [action[:60].strip().capitalize()])[0]
     return [{"name": name, "trigger": trigger, "steps": [{"type": "goal", "goal": action}]}]
 
@@ -707,11 +723,31 @@ def build_set_target(state: PlanState, step: Step) -> list[dict[str, Any]]:
     if value is None or value <= 0:
         raise Skip("I need the target number")
     args: dict[str, Any] = {"metric": metric, "target": value}
-    by = slots.extract_datetime(re.sub(r"\d+(?:[.,]\d+)?\s*(?:k|m)?\s*\w*", " ", step.clause, count=1),
-                                state.context.now, state.context.timezone)
-    if by is not None and by > state.context.now:
-        args["by"] = by.date().isoformat()
+    deadline = _deadline(step.clause, state.context)
+    if deadline is not None:
+        args["by"] = deadline
     return [args]
+
+
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+_BY_MONTH = re.compile(r"\b(?:by|before|until|in)\s+(?:the\s+end\s+of\s+)?(" + "|".join(_MONTHS) + r")\b",
+                       re.IGNORECASE)
+
+
+def _deadline(clause: str, context: TaskContext) -> str | None:
+    """ "by March" is the first of the next March; other dates go through the date parser."""
+    local = context.now.astimezone(context.zone)
+    month = _BY_MONTH.search(clause)
+    if month:
+        number = _MONTHS.index(month.group(1).lower()) + 1
+        year = local.year + (1 if number <= local.month else 0)
+        return f"{year:04d}-{number:02d}-01"
+    if re.search(r"\bend of (?:the|this) year\b", clause, re.IGNORECASE):
+        return f"{local.year:04d}-12-31"
+    without_amount = re.sub(r"\d+(?:[.,]\d+)?\s*(?:k|m)?\s*\w*", " ", clause, count=1)
+    moment = slots.extract_datetime(without_amount, context.now, context.timezone)
+    return moment.date().isoformat() if moment is not None and moment > context.now else None
 
 
 BUILDERS: dict[str, Builder] = {

@@ -7,6 +7,7 @@ the out-of-scope exemplars than to any tool are out of scope.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -15,6 +16,7 @@ from rapidfuzz import fuzz
 
 from creator_studio.prompts import load_yaml
 from creator_studio.providers.llm.embeddings import Vectors, shared_encoder
+from creator_studio.providers.llm.offline.slots import extract_topic
 
 KEYWORD_BOOST = 0.12
 _KEYWORD_CUTOFF = 88
@@ -45,6 +47,19 @@ class ClauseIntent:
         return self.best.score < floor or self.out_of_scope_score > self.best.score + 0.05
 
 
+_PLATFORM_WORDS = re.compile(r"\b(?:bluesky|bsky|blue sky|mastodon|fediverse|linkedin|linked in|twitter|"
+                             r"instagram|tiktok|facebook|youtube)\b", re.IGNORECASE)
+
+
+def intent_text(text: str) -> str:
+    """The clause with its subject and platform replaced by placeholders: what is asked matters here, not
+    what about or where ("write a post about publishing on Mastodon" is a draft, not a publish)."""
+    topic = extract_topic(text)
+    if topic and len(topic) < len(text) - 8:
+        text = text.replace(topic, "a topic")
+    return _PLATFORM_WORDS.sub("social media", text)
+
+
 class IntentIndex:
     def __init__(self) -> None:
         spec = load_yaml("exemplars/tools")
@@ -58,14 +73,14 @@ class IntentIndex:
                 self._owners.append(tool)
                 texts.append(example)
         encoder = shared_encoder()
-        self._vectors: Vectors = encoder.encode(texts)
+        self._vectors: Vectors = encoder.encode([intent_text(t) for t in texts])
         self._out_of_scope: Vectors = encoder.encode(list(load_yaml("exemplars/out_of_scope")["examples"]))
         self._tools = list(spec)
 
     def classify(self, clauses: list[str], allowed_tools: set[str] | None = None) -> list[ClauseIntent]:
         if not clauses:
             return []
-        vectors = shared_encoder().encode([c.lower() for c in clauses])
+        vectors = shared_encoder().encode([intent_text(c.lower()) for c in clauses])
         similarities = vectors @ self._vectors.T
         out_of_scope = (vectors @ self._out_of_scope.T).max(axis=1)
         results = []
@@ -87,7 +102,7 @@ class IntentIndex:
 
     @staticmethod
     def _keyword_hit(keyword: str, text: str) -> bool:
-        if keyword in text:
+        if re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text):
             return True
         if len(keyword) < 5:
             return False

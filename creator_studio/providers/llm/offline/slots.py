@@ -1261,8 +1261,14 @@ def extract_topic(text: str) -> str | None:
         for m in pattern.finditer(norm.text):
             topic = _topic_from(text, norm, m.end())
             if topic:
-                return topic
+                return _TOPIC_TRAILING_WHEN_RE.sub("", topic).strip() or topic
     return None
+
+
+# "about the launch now": "now" says when, not what.
+_TOPIC_TRAILING_WHEN_RE = re.compile(
+    r"(?:\s+(?:right\s+)?(?:now|immediately|asap|today|tonight|straight\s+away|right\s+away))+$", re.I
+)
 
 
 # --------------------------------------------------------------------------------------------------
