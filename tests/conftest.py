@@ -11,12 +11,12 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from creator_studio.runs.runner import Runner  # noqa: E402
-from creator_studio.sandbox.seed import DEFAULT_BRAND, DEFAULT_TIMEZONE, seed_default_world  # noqa: E402
-from creator_studio.settings import Settings  # noqa: E402
-from creator_studio.studio import Studio  # noqa: E402
-from creator_studio.tools.base import ToolContext  # noqa: E402
-from creator_studio.workspaces.service import Workspace  # noqa: E402
+from creator_studio.runs.runner import Runner
+from creator_studio.sandbox.seed import DEFAULT_BRAND, DEFAULT_TIMEZONE, seed_default_world
+from creator_studio.settings import Settings
+from creator_studio.studio import Studio
+from creator_studio.tools.base import ToolContext
+from creator_studio.workspaces.service import Workspace
 
 # Wednesday 25 November 2026, 14:00 UTC (15:00 in Berlin): every test sees the same "now".
 FIXED_NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Callable
@@ -92,7 +93,7 @@ class ContentService:
 
     # Drafts ---------------------------------------------------------------------------------------
     def draft_post(self, ws: Workspace, write: WriteFn, *, platform: str, topic: str, tone: str | None,
-                   call_to_action: str | None, audience: str | None) -> Draft:
+                   call_to_action: str | None, audience: str | None, request_key: str | None = None) -> Draft:
         if platform == "email":
             raise InvalidInput("draft_post is for social platforms; use draft_newsletter for email.")
         examples = [p.text for p in self.best_similar_posts(ws, topic, platform=platform, limit=3)]
@@ -100,18 +101,20 @@ class ContentService:
                                     call_to_action=call_to_action, audience=audience,
                                     max_chars=LIMITS[platform], examples=examples))
         return self._save_draft(ws, kind="post", platform=platform, topic=topic, text=fit(platform, written.text),
-                                tone=tone, generated_by=written.model)
+                                tone=tone, generated_by=written.model, request_key=request_key)
 
-    def draft_newsletter(self, ws: Workspace, write: WriteFn, *, topic: str, segment: str | None) -> Draft:
+    def draft_newsletter(self, ws: Workspace, write: WriteFn, *, topic: str, segment: str | None,
+                         request_key: str | None = None) -> Draft:
         examples = [p.text for p in self.best_similar_posts(ws, topic, platform=None, limit=3)]
         written = write(WritingTask(kind="newsletter", brand=ws.brand_voice, platform="email", topic=topic,
                                     audience=segment, examples=examples))
         title, _, body = written.text.partition("\n")
         return self._save_draft(ws, kind="newsletter", platform="email", topic=topic,
                                 title=title.removeprefix("Subject:").strip(), text=body.strip(),
-                                segment=segment, generated_by=written.model)
+                                segment=segment, generated_by=written.model, request_key=request_key)
 
-    def create_variants(self, ws: Workspace, write: WriteFn, *, source: str, count: int) -> list[Draft]:
+    def create_variants(self, ws: Workspace, write: WriteFn, *, source: str, count: int,
+                        request_key: str | None = None) -> list[Draft]:
         base = self.resolve_source(ws, source)
         platform = base.platform if base.platform != "email" else "email"
         drafts = []
@@ -121,19 +124,21 @@ class ContentService:
                                         max_chars=LIMITS.get(platform)))
             drafts.append(self._save_draft(ws, kind=base.kind, platform=platform, topic=base.topic,
                                            text=fit(platform, written.text), source_id=_source_id(base),
-                                           generated_by=written.model))
+                                           generated_by=written.model, request_key=_nth(request_key, index)))
         return drafts
 
-    def repurpose(self, ws: Workspace, write: WriteFn, *, source: str, platforms: list[str]) -> list[Draft]:
+    def repurpose(self, ws: Workspace, write: WriteFn, *, source: str, platforms: list[str],
+                  request_key: str | None = None) -> list[Draft]:
         base = self.resolve_source(ws, source)
         drafts = []
-        for platform in platforms:
+        for index, platform in enumerate(platforms):
             written = write(WritingTask(kind="repurpose", brand=ws.brand_voice, platform=platform,
                                         topic=base.topic, source_text=base.text, max_chars=LIMITS[platform]))
             drafts.append(self._save_draft(ws, kind="newsletter" if platform == "email" else "post",
                                            platform=platform, topic=base.topic, text=fit(platform, written.text),
                                            title=_subject(base) if platform == "email" else None,
-                                           source_id=_source_id(base), generated_by=written.model))
+                                           source_id=_source_id(base), generated_by=written.model,
+                                           request_key=_nth(request_key, index)))
         return drafts
 
     def get_draft(self, ws: Workspace, draft_id: str) -> Draft:
@@ -287,7 +292,8 @@ class ContentService:
         return issues
 
     # Media ---------------------------------------------------------------------------------------------
-    def generate_image(self, ws: Workspace, *, prompt: str, style: str | None) -> MediaAsset:
+    def generate_image(self, ws: Workspace, *, prompt: str, style: str | None,
+                       request_key: str | None = None) -> MediaAsset:
         """A branded 1080×1080 SVG card with the prompt's text wrapped to fit (raster media: issue 10)."""
         lines = _wrap(prompt, 28)[:6]
         palette = {"bold": ("#111827", "#F59E0B"), "minimal": ("#FFFFFF", "#111827")}
@@ -300,10 +306,10 @@ class ContentService:
                f'<text x="90" y="990" font-size="36" fill="{foreground}" font-family="sans-serif">'
                f'{html.escape(ws.brand_voice.creator_name)}</text></svg>')
         return self._save_asset(ws, "image", "svg", svg, {"prompt": prompt, "style": style, "width": 1080,
-                                                          "height": 1080, "format": "svg"})
+                                                          "height": 1080, "format": "svg"}, request_key)
 
     def generate_storyboard(self, ws: Workspace, write: WriteFn, *, script: str | None, topic: str | None,
-                            duration_s: int) -> MediaAsset:
+                            duration_s: int, request_key: str | None = None) -> MediaAsset:
         """Timed scenes and SRT captions; a given script is narrated as written, a topic gets one written."""
         if script and script.strip():
             narration = script
@@ -318,29 +324,48 @@ class ContentService:
         srt = "\n".join(f"{s['index']}\n{_srt_time(float(s['start_s']))} --> {_srt_time(float(s['end_s']))}\n"
                         f"{s['narration']}\n" for s in scenes)
         return self._save_asset(ws, "storyboard", "srt", srt, {"duration_s": duration_s, "scenes": scenes,
-                                                               "rendered_video": False})
+                                                               "rendered_video": False}, request_key)
 
-    def _save_asset(self, ws: Workspace, kind: str, suffix: str, body: str, details: dict[str, object]
-                    ) -> MediaAsset:
-        asset_id = new_id("media")
+    def _save_asset(self, ws: Workspace, kind: str, suffix: str, body: str, details: dict[str, object],
+                    request_key: str | None) -> MediaAsset:
+        asset_id = _record_id("media", ws, request_key)
         folder = self._media_dir / ws.id
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{asset_id}.{suffix}"
-        path.write_text(body, encoding="utf-8")
         with self._db.transaction() as session:
+            existing = session.get(MediaAssetRow, asset_id)
+            if existing is not None:  # the same request again (a resumed run): the asset already exists
+                return MediaAsset(id=existing.id, kind=existing.kind, path=existing.path, details=existing.details)
+            path.write_text(body, encoding="utf-8")
             session.add(MediaAssetRow(id=asset_id, workspace_id=ws.id, kind=kind, path=str(path), details=details))
         return MediaAsset(id=asset_id, kind=kind, path=str(path), details=details)
 
     def _save_draft(self, ws: Workspace, *, kind: str, platform: str, topic: str | None, text: str,
                     generated_by: str, tone: str | None = None, title: str | None = None,
-                    segment: str | None = None, source_id: str | None = None) -> Draft:
+                    segment: str | None = None, source_id: str | None = None,
+                    request_key: str | None = None) -> Draft:
         with self._db.transaction() as session:
-            row = DraftRow(id=new_id("draft"), workspace_id=ws.id, kind=kind, platform=platform, topic=topic,
+            draft_id = _record_id("draft", ws, request_key)
+            existing = session.get(DraftRow, draft_id)
+            if existing is not None:  # the same request again (a resumed run): no second draft
+                return _draft(existing)
+            row = DraftRow(id=draft_id, workspace_id=ws.id, kind=kind, platform=platform, topic=topic,
                            title=title, text=text, tone=tone, segment=segment, status="draft",
                            source_id=source_id, generated_by=generated_by)
             session.add(row)
             session.flush()
             return _draft(row)
+
+
+def _record_id(prefix: str, ws: Workspace, request_key: str | None) -> str:
+    """A request key gives a stable id, so the same request twice finds the first record."""
+    if request_key is None:
+        return new_id(prefix)
+    return f"{prefix}_{hashlib.sha256(f'{ws.id}|{request_key}'.encode()).hexdigest()[:12]}"
+
+
+def _nth(request_key: str | None, index: int) -> str | None:
+    return None if request_key is None else f"{request_key}:{index}"
 
 
 def default_calendar_window(now: datetime) -> tuple[datetime, datetime]:

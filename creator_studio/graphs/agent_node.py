@@ -17,7 +17,15 @@ from datetime import datetime
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+    message_to_dict,
+    messages_from_dict,
+)
 from langgraph.config import get_stream_writer
 from langgraph.func import task
 from langgraph.types import interrupt
@@ -146,7 +154,7 @@ class AgentRunner:
                                                         f"({', '.join(owned)})."))
                 continue
             key = idempotency_key(run_id, subtask_id, call["id"] or call["name"])
-            ctx = self._context(ws, spec.name, run_id, key if tool_spec.side_effect else None)
+            ctx = self._context(ws, spec.name, run_id, key)
             try:
                 args = tool_spec.validate(call["args"], ctx)
             except StudioError as exc:
@@ -207,7 +215,7 @@ class AgentRunner:
                         continue
             outcome = ToolOutcome.model_validate(self._tool_task(
                 run_id, f"{subtask_id}:tool:{call_id}", ws.id, spec.name, tool_spec.name,
-                args.model_dump(mode="json", exclude_none=True), key if tool_spec.side_effect else None).result())
+                args.model_dump(mode="json", exclude_none=True), key).result())
             records.append(ToolCallRecord(tool=tool_spec.name, arguments=outcome.arguments, ok=outcome.ok,
                                           summary=outcome.summary, result=outcome.result, approval=approval,
                                           approval_id=approval_id if tool_spec.side_effect else None,
@@ -231,7 +239,7 @@ class AgentRunner:
     def _context(self, ws: Workspace, agent: str, run_id: str, key: str | None,
                  on_model_call: Callable[[Written], None] | None = None) -> ToolContext:
         return ToolContext(studio=self.studio, workspace=ws, agent=agent, now=self.studio.now(), run_id=run_id,
-                           idempotency_key=key, on_model_call=on_model_call)
+                           idempotency_key=key, on_model_call=on_model_call, journal=True)
 
     # Task bodies (run once; their results are checkpointed) ------------------------------------------
     def _bound_model(self, agent: str) -> Any:
@@ -241,6 +249,11 @@ class AgentRunner:
         return self._bound[agent]
 
     def _call_model(self, run_id: str, step_key: str, agent: str, messages: list[BaseMessage]) -> AIMessage:
+        # LangGraph saves task results in the background; the run record is written before we go on, so a
+        # process killed right after this call replays the recorded reply instead of asking the model again.
+        recorded = self.studio.runs.get_step(run_id, step_key)
+        if recorded is not None and recorded.payload is not None:
+            return replayed_message(recorded.payload)
         emit = _writer()
         if step_key.endswith(":model:0"):
             emit({"type": "agent_started", "agent": agent, "instruction": str(messages[-1].content)[:300]})
@@ -250,7 +263,7 @@ class AgentRunner:
         usage = reply.usage_metadata or {"input_tokens": 0, "output_tokens": 0}
         calls = ", ".join(c["name"] for c in reply.tool_calls) or "final answer"
         self.studio.runs.record_step(run_id, Step(
-            step_key=step_key, kind="model", agent=agent, summary=calls,
+            step_key=step_key, kind="model", agent=agent, summary=calls, payload=message_to_dict(reply),
             prompt_tokens=usage.get("input_tokens", 0), completion_tokens=usage.get("output_tokens", 0),
             started_at=started_at, ended_at=utcnow(),
             duration_ms=round((time.perf_counter() - started) * 1000, 2)))
@@ -272,6 +285,11 @@ class AgentRunner:
 
         ctx = self._context(ws, agent, run_id, key, count_writer_call)
         tool_spec = {t.name: t for t in AGENTS[agent].tools()}[tool]
+        done = self.studio.ledger.get(ws.id, key) if key else None
+        if done is not None and done.status == "succeeded" and done.result is not None:
+            # Finished before a crash: replay it as it was (its arguments may no longer validate, e.g. a time
+            # that has passed since).
+            return ToolOutcome(tool=tool, ok=True, arguments=arguments, result=done.result, replayed=True)
         emit = _writer()
         emit({"type": "tool_started", "agent": agent, "tool": tool, "arguments": arguments})
         started_at, started = utcnow(), time.perf_counter()
@@ -282,6 +300,12 @@ class AgentRunner:
             status="ok" if outcome.ok else "error", summary=outcome.summary, started_at=started_at,
             ended_at=utcnow(), duration_ms=round((time.perf_counter() - started) * 1000, 2)))
         return outcome
+
+
+def replayed_message(payload: dict[str, Any]) -> AIMessage:
+    message = messages_from_dict([payload])[0]
+    assert isinstance(message, AIMessage), "a recorded model step holds an AI message"
+    return message
 
 
 def _safe_preview(spec: ToolSpec[Any, Any], ctx: ToolContext, args: ToolArgs) -> str:

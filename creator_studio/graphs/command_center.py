@@ -34,6 +34,9 @@ def build_graph(studio: Studio, checkpointer: BaseCheckpointSaver[Any]) -> Compi
 
     @durable_task(name="route_model_call")
     def route_with_model(run_id: str, goal: str, workspace_id: str) -> dict[str, Any]:
+        recorded = studio.runs.get_step(run_id, "route:model")
+        if recorded is not None and recorded.payload is not None:  # replay after a crash: no second call
+            return recorded.payload
         ws = studio.workspaces.get(workspace_id)
         agents = "\n".join(f"- {spec.name}: {spec.title}. {spec.description}" for spec in AGENTS.values())
         system = render("command_center/router", agents=agents, now=studio.now().astimezone(ws.zone).isoformat(),
@@ -43,14 +46,17 @@ def build_graph(studio: Studio, checkpointer: BaseCheckpointSaver[Any]) -> Compi
         output: dict[str, Any] = model.invoke([SystemMessage(system), HumanMessage(f"<goal>{goal}</goal>")])  # type: ignore[assignment]
         raw, parsed = output["raw"], output["parsed"]
         usage = getattr(raw, "usage_metadata", None) or {}
+        if parsed is None:  # the model did not produce a valid decision: fall back to the embedding plan
+            answer = {"decision": None, "error": str(output.get("parsing_error"))}
+        else:
+            answer = {"decision": parsed.model_dump(mode="json"), "error": None}
         studio.runs.record_step(run_id, Step(
             step_key="route:model", kind="model", agent="command_center", summary="routing decision",
+            payload=answer,
             prompt_tokens=usage.get("input_tokens", 0), completion_tokens=usage.get("output_tokens", 0),
             started_at=started_at, ended_at=utcnow(),
             duration_ms=round((time.perf_counter() - started) * 1000, 2)))
-        if parsed is None:  # the model did not produce a valid decision: fall back to the embedding plan
-            return {"decision": None, "error": str(output.get("parsing_error"))}
-        return {"decision": parsed.model_dump(mode="json"), "error": None}
+        return answer
 
     def plan(state: RunState) -> dict[str, Any]:
         settings = studio.settings

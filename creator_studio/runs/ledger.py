@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from creator_studio.errors import StudioError
+from creator_studio.errors import Conflict, StudioError
 from creator_studio.logs import get_logger
 from creator_studio.runs.models import LedgerRow
 from creator_studio.store.db import Database
@@ -42,13 +42,17 @@ class Ledger:
         self._db = db
 
     def execute(self, *, key: str, workspace_id: str, run_id: str | None, tool: str,
-                arguments: dict[str, Any], perform: Callable[[], dict[str, Any]]) -> LedgerOutcome:
+                arguments: dict[str, Any], perform: Callable[[], dict[str, Any]],
+                side_effect: bool = True) -> LedgerOutcome:
         with self._db.transaction() as session:
             row = session.get(LedgerRow, (workspace_id, key), with_for_update=True)
             if row is None:
                 row = LedgerRow(idempotency_key=key, workspace_id=workspace_id, run_id=run_id, tool=tool,
-                                arguments=arguments, status="started", attempts=0)
+                                side_effect=side_effect, arguments=arguments, status="started", attempts=0)
                 session.add(row)
+            elif row.tool != tool:
+                raise Conflict(f"The idempotency key {key!r} was already used for {row.tool}; use a new key for "
+                               f"{tool}.")
             elif row.status == "succeeded":
                 return LedgerOutcome(result=dict(row.result or {}), replayed=True, attempts=row.attempts)
             elif row.status == "failed":
@@ -75,12 +79,23 @@ class Ledger:
             row.result = result
             row.error = error
 
-    def entries(self, *, workspace_id: str, run_id: str | None = None) -> list[LedgerEntry]:
+    def get(self, workspace_id: str, key: str) -> LedgerEntry | None:
+        with self._db.transaction() as session:
+            row = session.get(LedgerRow, (workspace_id, key))
+            return None if row is None else _entry(row)
+
+    def entries(self, *, workspace_id: str, run_id: str | None = None, side_effects_only: bool = True
+                ) -> list[LedgerEntry]:
         with self._db.transaction() as session:
             query = select(LedgerRow).where(LedgerRow.workspace_id == workspace_id)
+            if side_effects_only:
+                query = query.where(LedgerRow.side_effect.is_(True))
             if run_id is not None:
                 query = query.where(LedgerRow.run_id == run_id)
             rows = session.scalars(query.order_by(LedgerRow.created_at)).all()
-            return [LedgerEntry(idempotency_key=r.idempotency_key, tool=r.tool, status=r.status,
-                                attempts=r.attempts, run_id=r.run_id, result=r.result, error=r.error)
-                    for r in rows]
+            return [_entry(r) for r in rows]
+
+
+def _entry(row: LedgerRow) -> LedgerEntry:
+    return LedgerEntry(idempotency_key=row.idempotency_key, tool=row.tool, status=row.status, attempts=row.attempts,
+                       run_id=row.run_id, result=row.result, error=row.error)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creator_studio.store.db import Base, UTCDateTime, utcnow
@@ -40,6 +40,8 @@ class RunStepRow(Base):
     arguments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(32), default="ok")
     summary: Mapped[str] = mapped_column(Text, default="")
+    # What a model call returned, so a resumed run replays it instead of asking the model again.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -75,6 +77,8 @@ class LedgerRow(Base):
     idempotency_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     run_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
     tool: Mapped[str] = mapped_column(String(64))
+    # False for the journal of ordinary tool calls a run made (so a resumed run replays them too).
+    side_effect: Mapped[bool] = mapped_column(Boolean, default=True)
     arguments: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))  # started|succeeded|failed
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

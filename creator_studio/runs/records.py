@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +24,7 @@ class Step(BaseModel):
     arguments: dict[str, Any] = {}
     status: str = "ok"
     summary: str = ""
+    payload: dict[str, Any] | None = Field(default=None, exclude=True)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     started_at: datetime
@@ -100,9 +101,15 @@ class RunStore:
         """Insert once: a replayed step (same key) is ignored, so counts never double."""
         try:
             with self._db.transaction() as session:
-                session.add(RunStepRow(run_id=run_id, **step.model_dump()))
+                session.add(RunStepRow(run_id=run_id, payload=step.payload, **step.model_dump()))
         except IntegrityError:
             return
+
+    def get_step(self, run_id: str, step_key: str) -> Step | None:
+        with self._db.transaction() as session:
+            row = session.scalar(select(RunStepRow).where(RunStepRow.run_id == run_id,
+                                                          RunStepRow.step_key == step_key))
+            return None if row is None else Step.model_validate(row, from_attributes=True)
 
     def steps(self, run_id: str) -> list[Step]:
         with self._db.transaction() as session:

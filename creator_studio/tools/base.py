@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_type_hints
 from zoneinfo import ZoneInfo
 
@@ -52,6 +52,8 @@ class ToolContext:
     idempotency_key: str | None = None
     # Called with each `Written` a tool obtains from the writer, so the run counts every model call.
     on_model_call: Callable[[Written], None] | None = None
+    # A run's tool calls are journaled under their key (not only side effects), so a resumed run replays them.
+    journal: bool = False
 
     def write(self, task: WritingTask) -> Written:
         written = self.studio.writer.write(task)
@@ -66,6 +68,22 @@ class ToolContext:
     @property
     def local_now(self) -> datetime:
         return self.now.astimezone(self.zone)
+
+    @property
+    def request_key(self) -> str | None:
+        """The key that makes a record-creating call safe to repeat within a run (a resumed run finds the
+        record it made before instead of making a second one). Outside runs, every call is a new request."""
+        return self.idempotency_key if self.journal else None
+
+    def period_start(self, period: str) -> datetime:
+        """Where a period like "7d", "mtd" or "ytd" starts: calendar periods begin at local midnight in the
+        workspace's time zone."""
+        local = self.local_now
+        if period == "mtd":
+            return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        if period == "ytd":
+            return local.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+        return self.now - timedelta(days=int(period.removesuffix("d")))
 
     def require_idempotency_key(self) -> str:
         if not self.idempotency_key:

@@ -9,7 +9,6 @@ from pydantic import Field
 from creator_studio.command_center.service import DashboardSummary, TargetMetric, TargetProgress
 from creator_studio.content.platforms import DISPLAY_NAMES
 from creator_studio.tools.base import ToolArgs, ToolContext, ToolResult, tool
-from creator_studio.tools.content import period_start
 from creator_studio.tools.types import Period
 
 DEFAULT_PERIOD = "30d"
@@ -49,7 +48,7 @@ def get_dashboard_summary(ctx: ToolContext, args: DashboardArgs) -> DashboardRes
         ctx.workspace,
         accounts=ctx.studio.social.accounts(ctx.workspace.id),
         period=period,
-        since=period_start(ctx.now, period),
+        since=ctx.period_start(period),
         now=ctx.now,
     )
     content, automation = dashboard.content, dashboard.automation
@@ -96,7 +95,7 @@ def set_target(ctx: ToolContext, args: SetTargetArgs) -> SetTargetResult:
         by=args.by,
         accounts=ctx.studio.social.accounts(ctx.workspace.id),
         period=DEFAULT_PERIOD,
-        since=period_start(ctx.now, DEFAULT_PERIOD),
+        since=ctx.period_start(DEFAULT_PERIOD),
         now=ctx.now,
     )
     return SetTargetResult(summary=f"Target set: {_target_text(progress)}.", target=progress)

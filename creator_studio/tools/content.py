@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
@@ -29,14 +28,6 @@ from creator_studio.tools.types import (
 )
 
 
-def period_start(now: datetime, period: str) -> datetime:
-    if period == "mtd":
-        return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    if period == "ytd":
-        return now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
-    return now - timedelta(days=int(period.removesuffix("d")))
-
-
 class DraftPostArgs(ToolArgs):
     platform: SocialPlatformArg
     topic: str = Field(min_length=2, max_length=300, description="What the post is about.")
@@ -61,7 +52,8 @@ class DraftResult(ToolResult):
 def draft_post(ctx: ToolContext, args: DraftPostArgs) -> DraftResult:
     """Write a draft post for one social platform in the creator's brand voice, leaning on their best past
     posts about the topic. Returns the draft with its id (use it with schedule_post or publish_post)."""
-    draft = ctx.studio.content.draft_post(ctx.workspace, ctx.write, platform=args.platform, topic=args.topic,
+    draft = ctx.studio.content.draft_post(ctx.workspace, ctx.write, request_key=ctx.request_key,
+                                          platform=args.platform, topic=args.topic,
                                           tone=args.tone, call_to_action=args.call_to_action,
                                           audience=args.audience)
     return DraftResult(summary=f"Drafted a {DISPLAY_NAMES[draft.platform]} post about {args.topic} ({draft.id}).",
@@ -80,7 +72,7 @@ class DraftsResult(ToolResult):
 @tool("content")
 def repurpose_content(ctx: ToolContext, args: RepurposeArgs) -> DraftsResult:
     """Rewrite a draft, a published post or given text for other platforms, one draft per platform."""
-    drafts = ctx.studio.content.repurpose(ctx.workspace, ctx.write, source=args.source,
+    drafts = ctx.studio.content.repurpose(ctx.workspace, ctx.write, request_key=ctx.request_key, source=args.source,
                                           platforms=list(dict.fromkeys(args.platforms)))
     names = ", ".join(DISPLAY_NAMES[d.platform] for d in drafts)
     return DraftsResult(summary=f"Repurposed the content for {names}.", drafts=drafts)
@@ -94,7 +86,8 @@ class VariantsArgs(ToolArgs):
 @tool("content")
 def create_variants(ctx: ToolContext, args: VariantsArgs) -> DraftsResult:
     """Write alternative versions of a draft or post (for A/B tests), each saved as its own draft."""
-    drafts = ctx.studio.content.create_variants(ctx.workspace, ctx.write, source=args.source, count=args.count)
+    drafts = ctx.studio.content.create_variants(ctx.workspace, ctx.write, source=args.source, count=args.count,
+                                                request_key=ctx.request_key)
     return DraftsResult(summary=f"Wrote {len(drafts)} variants ({', '.join(d.id for d in drafts)}).",
                         drafts=drafts)
 
@@ -107,7 +100,8 @@ class NewsletterArgs(ToolArgs):
 @tool("content")
 def draft_newsletter(ctx: ToolContext, args: NewsletterArgs) -> DraftResult:
     """Write a newsletter issue (subject and body) on a topic, optionally for an audience segment."""
-    draft = ctx.studio.content.draft_newsletter(ctx.workspace, ctx.write, topic=args.topic, segment=args.segment)
+    draft = ctx.studio.content.draft_newsletter(ctx.workspace, ctx.write, topic=args.topic, segment=args.segment,
+                                                request_key=ctx.request_key)
     return DraftResult(summary=f"Drafted the newsletter “{draft.title}” ({draft.id}).", draft=draft)
 
 
@@ -123,7 +117,8 @@ class MediaResult(ToolResult):
 @tool("content")
 def generate_image(ctx: ToolContext, args: ImageArgs) -> MediaResult:
     """Create a branded image (a 1080×1080 card) from a prompt and save it in the workspace."""
-    asset = ctx.studio.content.generate_image(ctx.workspace, prompt=args.prompt, style=args.style)
+    asset = ctx.studio.content.generate_image(ctx.workspace, prompt=args.prompt, style=args.style,
+                                              request_key=ctx.request_key)
     return MediaResult(summary=f"Created an image card ({asset.id}) at {asset.path}.", asset=asset)
 
 
@@ -142,7 +137,8 @@ class VideoArgs(ToolArgs):
 @tool("content")
 def generate_video(ctx: ToolContext, args: VideoArgs) -> MediaResult:
     """Plan a short video from a script or a topic: timed scenes with narration and SRT captions."""
-    asset = ctx.studio.content.generate_storyboard(ctx.workspace, ctx.write, script=args.script, topic=args.topic,
+    asset = ctx.studio.content.generate_storyboard(ctx.workspace, ctx.write, request_key=ctx.request_key,
+                                                   script=args.script, topic=args.topic,
                                                    duration_s=args.duration_s)
     scenes = len(asset.details.get("scenes", []))  # type: ignore[arg-type]
     return MediaResult(summary=f"Planned a {args.duration_s}s video in {scenes} scenes with captions "
@@ -214,7 +210,7 @@ class PerformanceResult(ToolResult):
 def get_content_performance(ctx: ToolContext, args: PerformanceArgs) -> PerformanceResult:
     """Engagement of published posts over a period (like 7d, 30d, mtd) or for one post, best first."""
     # Local time, so "mtd" starts at midnight on the 1st where the creator lives, not in UTC.
-    since = period_start(ctx.local_now, args.period or "30d") if not args.post_id else None
+    since = ctx.period_start(args.period or "30d") if not args.post_id else None
     posts = ctx.studio.content.performance(ctx.workspace, since=since, post_id=args.post_id)
     if not posts:
         return PerformanceResult(summary="No published posts in that period.", posts=[])

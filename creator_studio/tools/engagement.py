@@ -22,7 +22,6 @@ from creator_studio.engagement.service import (
     count_unanswered_questions,
 )
 from creator_studio.tools.base import ToolArgs, ToolContext, ToolResult, tool
-from creator_studio.tools.content import period_start
 from creator_studio.tools.types import AwareDatetime, Period, SocialPlatformArg
 
 DEFAULT_PERIOD = "30d"
@@ -159,7 +158,7 @@ def get_audience_insights(ctx: ToolContext, args: AudienceInsightsArgs) -> Insig
     the most common question themes and the sentiment mix of comments."""
     period = args.period or DEFAULT_PERIOD
     insights = ctx.studio.engagement.audience_insights(
-        ctx.workspace, since=period_start(ctx.now, period), platform=args.platform
+        ctx.workspace, since=ctx.period_start(period), platform=args.platform
     )
     parts = [
         f"{insights.total_followers:,} followers",
@@ -187,7 +186,7 @@ def find_top_engagers(ctx: ToolContext, args: TopEngagersArgs) -> EngagersResult
     3 per comment, 2 per comment you replied to, 1 per different post."""
     period = args.period or DEFAULT_PERIOD
     engagers = ctx.studio.engagement.top_engagers(
-        ctx.workspace, since=period_start(ctx.now, period), count=args.count
+        ctx.workspace, since=ctx.period_start(period), count=args.count
     )
     if not engagers:
         return EngagersResult(summary=f"Nobody commented in {_period_words(period)}.", engagers=[])

@@ -44,7 +44,7 @@ def execute(spec: ToolSpec[Any, Any], ctx: ToolContext, args: ToolArgs) -> ToolO
     """Run validated arguments. Typed studio errors become an error outcome; anything else is a bug."""
     arguments = args.model_dump(mode="json", exclude_none=True)
     try:
-        if spec.side_effect:
+        if spec.side_effect or (ctx.journal and ctx.idempotency_key):
             key = ctx.require_idempotency_key()
 
             def perform() -> dict[str, Any]:
@@ -52,7 +52,8 @@ def execute(spec: ToolSpec[Any, Any], ctx: ToolContext, args: ToolArgs) -> ToolO
                 return result.model_dump(mode="json")
 
             outcome = ctx.studio.ledger.execute(key=key, workspace_id=ctx.workspace.id, run_id=ctx.run_id,
-                                                tool=spec.name, arguments=arguments, perform=perform)
+                                                tool=spec.name, arguments=arguments, perform=perform,
+                                                side_effect=spec.side_effect)
             return ToolOutcome(tool=spec.name, ok=True, arguments=arguments, result=outcome.result,
                                replayed=outcome.replayed)
         return ToolOutcome(tool=spec.name, ok=True, arguments=arguments,

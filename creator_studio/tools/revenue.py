@@ -30,7 +30,6 @@ from creator_studio.revenue.service import (
     RevenueMetrics,
 )
 from creator_studio.tools.base import ToolArgs, ToolContext, ToolResult, tool
-from creator_studio.tools.content import period_start
 from creator_studio.tools.types import FutureDatetime, Period
 
 _INTERVAL_ALIASES = {
@@ -101,7 +100,7 @@ def get_revenue_metrics(ctx: ToolContext, args: MetricsArgs) -> MetricsResult:
     """MRR, ARR, paying subscribers, new and churned subscribers, churn rate, revenue and ARPU for a period.
     Amounts are in the main currency (the one with most MRR); other currencies are listed separately."""
     period = args.period or "30d"
-    metrics = ctx.studio.revenue.metrics(ctx.workspace, since=period_start(ctx.now, period), now=ctx.now)
+    metrics = ctx.studio.revenue.metrics(ctx.workspace, since=ctx.period_start(period), now=ctx.now)
     churn = f"{metrics.churn_rate:.1%}" if metrics.churn_rate is not None else "n/a"
     return MetricsResult(
         summary=f"MRR {metrics.mrr.formatted} from {metrics.active_subscribers} paying "
@@ -130,7 +129,7 @@ class FunnelResult(ToolResult):
 def analyze_funnel(ctx: ToolContext, args: FunnelArgs) -> FunnelResult:
     """Count each step of a funnel over a period, the conversion between steps and the weakest step."""
     funnel = ctx.studio.revenue.funnel(
-        ctx.workspace, name=args.funnel, since=period_start(ctx.now, args.period or "30d"), now=ctx.now
+        ctx.workspace, name=args.funnel, since=ctx.period_start(args.period or "30d"), now=ctx.now
     )
     steps = " → ".join(f"{s.label} {s.count:,}" for s in funnel.steps)
     weakest = (
@@ -156,7 +155,7 @@ class AttributionResult(ToolResult):
 def get_attribution(ctx: ToolContext, args: AttributionArgs) -> AttributionResult:
     """Which channels (platforms, email) the purchases of a period came from, under an attribution model."""
     attribution = ctx.studio.revenue.attribution(
-        ctx.workspace, model=args.model, since=period_start(ctx.now, args.period or "30d"), now=ctx.now
+        ctx.workspace, model=args.model, since=ctx.period_start(args.period or "30d"), now=ctx.now
     )
     if not attribution.purchases:
         return AttributionResult(summary="No purchases in that period to attribute.", attribution=attribution)

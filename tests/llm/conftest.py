@@ -5,8 +5,9 @@ The server is described by environment variables the script exports: `OPENAI_BAS
 `STUDIO_LLM_MODEL_FILE`. Without them every test here is skipped.
 
 `wire` records what crossed the wire (request JSON body, response JSON body) by wrapping
-`httpx.HTTPTransport.handle_request`, the transport the OpenAI SDK's own client uses: the model under test is
-built by `build_openai_chat_model` exactly as in production, nothing is injected into it. With
+`httpx2.HTTPTransport.handle_request`, the transport of the OpenAI SDK's own HTTP client (openai 3 speaks HTTP
+through `httpx2`, not `httpx`): the model under test is built by `build_openai_chat_model` exactly as in
+production, nothing is injected into it. With
 `STUDIO_LLM_RECORD=1` a test that passed saves its exchanges to `tests/fixtures/llm_exchanges/<name>.json`,
 which `tests/unit/test_openai_replay.py` replays in the default suite.
 """
@@ -21,7 +22,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from pydantic import SecretStr
 
@@ -91,9 +92,9 @@ class WireRecorder:
         self.settings = settings
         self.exchanges: list[dict[str, Any]] = []
 
-    def wrap(self, original: Callable[[httpx.HTTPTransport, httpx.Request], httpx.Response]
-             ) -> Callable[[httpx.HTTPTransport, httpx.Request], httpx.Response]:
-        def handle_request(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+    def wrap(self, original: Callable[[httpx2.HTTPTransport, httpx2.Request], httpx2.Response]
+             ) -> Callable[[httpx2.HTTPTransport, httpx2.Request], httpx2.Response]:
+        def handle_request(transport: httpx2.HTTPTransport, request: httpx2.Request) -> httpx2.Response:
             response = original(transport, request)
             if request.url.host not in LOOPBACK:
                 return response
@@ -135,7 +136,7 @@ class WireRecorder:
 @pytest.fixture
 def wire(llm_server: dict[str, str], llm_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> WireRecorder:
     recorder = WireRecorder(llm_server, llm_settings)
-    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", recorder.wrap(httpx.HTTPTransport.handle_request))
+    monkeypatch.setattr(httpx2.HTTPTransport, "handle_request", recorder.wrap(httpx2.HTTPTransport.handle_request))
     return recorder
 
 

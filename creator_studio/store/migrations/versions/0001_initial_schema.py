@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 15:45:54.528426
+Create Date: 2026-11-25 16:01:50.950690
 """
 
 from collections.abc import Sequence
@@ -526,6 +526,7 @@ def upgrade() -> None:
         sa.Column("idempotency_key", sa.String(length=128), nullable=False),
         sa.Column("run_id", sa.String(length=64), nullable=True),
         sa.Column("tool", sa.String(length=64), nullable=False),
+        sa.Column("side_effect", sa.Boolean(), nullable=False),
         sa.Column("arguments", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("result", sa.JSON(), nullable=True),
@@ -656,6 +657,7 @@ def upgrade() -> None:
         sa.Column("arguments", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=True),
         sa.Column("prompt_tokens", sa.Integer(), nullable=False),
         sa.Column("completion_tokens", sa.Integer(), nullable=False),
         sa.Column("started_at", creator_studio.store.db.UTCDateTime(timezone=True), nullable=False),
