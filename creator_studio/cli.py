@@ -116,8 +116,9 @@ def print_outcome(outcome: RunOutcome, target: Console = console) -> None:
 
 def print_approvals(approvals: list[Approval], target: Console = console, title: str = "Pending approvals") -> None:
     table = Table(title=title)
-    for column in ("id", "run", "tool", "status", "decided by", "preview"):
-        table.add_column(column, overflow="fold")
+    for column in ("id", "run", "tool", "status", "decided by"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("preview", overflow="fold")
     for approval in approvals:
         table.add_row(approval.id, approval.run_id, approval.tool, approval.status, approval.decided_by or "",
                       escape(approval.preview))
@@ -268,8 +269,9 @@ def runs_list(workspace: WorkspaceOption = None, status: Annotated[str | None, t
     """Recent runs of the workspace."""
     with open_runner(workspace) as (studio, _runner, workspace_id):
         table = Table(title="Runs")
-        for column in ("id", "status", "created", "goal"):
-            table.add_column(column, overflow="fold")
+        for column in ("id", "status", "created"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("goal", overflow="fold")
         for record in studio.runs.recent(workspace_id, status=status, limit=limit):
             table.add_row(record.id, record.status, record.created_at.strftime("%Y-%m-%d %H:%M"), record.goal)
         console.print(table)

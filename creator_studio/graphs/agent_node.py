@@ -199,6 +199,12 @@ class AgentRunner:
                             f"{tool_spec.name} was not run; do not retry it.")
                     records.append(ToolCallRecord(tool=tool_spec.name, arguments=call["args"], ok=False,
                                                   summary=text, approval="rejected", approval_id=approval_id))
+                    now = utcnow()
+                    studio.runs.record_step(run_id, Step(
+                        step_key=f"{subtask_id}:tool:{call_id}", kind="tool", agent=spec.name, tool=tool_spec.name,
+                        arguments=args.model_dump(mode="json", exclude_none=True), status="rejected",
+                        summary=f"Not run: rejected ({decision.reason or 'no reason given'}).", started_at=now,
+                        ended_at=now))
                     emit({"type": "tool_rejected", "agent": spec.name, "tool": tool_spec.name})
                     messages.append(ToolMessage(content=text, tool_call_id=call_id, status="error"))
                     continue

@@ -42,6 +42,7 @@ _CONTEXT = re.compile(r"<workspace_context>(.*?)</workspace_context>", re.DOTALL
 _UPSTREAM = re.compile(r"<results_from_other_agents>(.*?)</results_from_other_agents>", re.DOTALL)
 _GOAL = re.compile(r"<goal>(.*?)</goal>", re.DOTALL)
 _STEP_ID = re.compile(r"^s(\d+)_")
+_REJECTION_REASON = re.compile(r"Rejected by the creator: (.*?)\. \w+ was not run")
 
 
 class OfflinePlannerModel(BaseChatModel):
@@ -116,7 +117,9 @@ def _final_answer(state: PlanState, skipped: list[tuple[str, str]]) -> str:
         if observation is None:
             continue
         if observation.rejected:
-            lines.append(f"I did not run {step.tool}: you rejected it.")
+            reason = _REJECTION_REASON.search(" ".join(observation.errors))
+            because = f" ({reason.group(1)})" if reason and reason.group(1) != "no reason given" else ""
+            lines.append(f"I did not run {step.tool}: you rejected it{because}.")
             continue
         lines.extend(str(r.get("summary", "")).strip() for r in observation.results if r.get("summary"))
         lines.extend(f"{step.tool} failed: {error}" for error in observation.errors)
