@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(VENV)/bin/studio demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check creator_studio tests benchmarks
+	$(VENV)/bin/ruff check creator_studio tests $(wildcard benchmarks)
 	$(VENV)/bin/mypy creator_studio
 
 typecheck: lint
