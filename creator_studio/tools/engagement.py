@@ -9,7 +9,6 @@ from pydantic import Field, model_validator
 from creator_studio.content.platforms import DISPLAY_NAMES
 from creator_studio.engagement.service import (
     AudienceInsights,
-    CommentClass,
     CommentView,
     Engager,
     InviteBatch,
@@ -21,6 +20,7 @@ from creator_studio.engagement.service import (
     SpamItem,
     count_unanswered_questions,
 )
+from creator_studio.engagement.text_rules import CommentClass
 from creator_studio.tools.base import ToolArgs, ToolContext, ToolResult, tool
 from creator_studio.tools.types import AwareDatetime, Period, SocialPlatformArg
 
