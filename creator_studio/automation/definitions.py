@@ -243,8 +243,18 @@ class CronTrigger(_Definition):
         return f"{describe_cron(self.cron)} ({self.timezone or zone.key})"
 
 
-# Events are `module.past_tense` (conventions.md): the module is one of the five, the name ends in a verb's
-# past form, e.g. content.published, revenue.payment_failed, engagement.comment_received.
+# Events are `module.past_tense` (conventions.md): the namespace is a module or one of the event namespaces of
+# the product brief (audience, system), the name ends in a verb's past form, e.g. content.published,
+# revenue.payment_failed, audience.comment_received. The brief's own event names are always accepted.
+EVENT_NAMESPACES = (*AGENT_NAMES, "audience", "system")
+KNOWN_EVENTS = frozenset({
+    "content.published", "content.engagement_received", "content.milestone_reached", "content.optimized",
+    "audience.follower_gained", "audience.engagement_threshold_crossed", "audience.member_joined",
+    "audience.lead_qualified", "audience.comment_received", "revenue.purchase_completed",
+    "revenue.subscription_upgraded", "revenue.payment_failed", "revenue.churn_risk_detected",
+    "system.workflow_completed", "system.integration_error", "system.performance_alert",
+    "system.recommendation_generated",
+})
 _EVENT = re.compile(r"^([a-z_]+)\.([a-z][a-z0-9]*(?:_[a-z0-9]+)*)$")
 _IRREGULAR_PAST = frozenset(
     {
@@ -290,8 +300,11 @@ def check_event_name(name: str) -> str:
     if not match:
         raise ValueError(f"event {name!r} is not like 'module.past_tense', e.g. 'revenue.payment_failed'")
     module, action = match.groups()
-    if module not in AGENT_NAMES:
-        raise ValueError(f"event {name!r}: {module!r} is not a module; use one of {', '.join(AGENT_NAMES)}")
+    if name in KNOWN_EVENTS:
+        return name
+    if module not in EVENT_NAMESPACES:
+        raise ValueError(f"event {name!r}: {module!r} is not an event namespace; use one of "
+                         f"{', '.join(EVENT_NAMESPACES)}")
     last_word = action.rsplit("_", 1)[-1]
     if not (last_word.endswith("ed") or last_word in _IRREGULAR_PAST):
         raise ValueError(f"event {name!r}: the name should end in a past tense verb, like '{module}.{action}ed'")

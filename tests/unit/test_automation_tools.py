@@ -191,7 +191,7 @@ def test_create_event_and_threshold_workflows(ctx: ToolContext) -> None:
             [GOAL_STEP],
             ["timezone", "Mars/Olympus"],
         ),
-        ({"type": "event", "event": "payments.failed"}, [GOAL_STEP], ["event", "payments", "module"]),
+        ({"type": "event", "event": "payments.failed"}, [GOAL_STEP], ["event", "payments", "namespace"]),
         ({"type": "event", "event": "revenue.payment_fail"}, [GOAL_STEP], ["event", "past tense"]),
         ({"type": "threshold", "metric": "likes", "op": "<", "value": 1}, [GOAL_STEP], ["metric"]),
         ({"type": "sometimes"}, [GOAL_STEP], ["trigger"]),
