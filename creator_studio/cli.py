@@ -233,7 +233,7 @@ def chat(workspace: WorkspaceOption = None) -> None:
 def _ask_approval(runner: Runner, approval: Approval) -> None:
     console.print(Panel(escape(approval.preview), title=f"[magenta]Approve {approval.tool}?[/magenta] ({approval.id})"))
     while True:
-        answer = console.input("[a]pprove / [r]eject / [e]dit › ").strip().lower()
+        answer = console.input("\\[a]pprove / \\[r]eject / \\[e]dit › ").strip().lower()
         try:
             if answer in ("a", "approve", "y", "yes"):
                 runner.decide(approval.id, ApprovalDecision(decision="approve"), resume=False)

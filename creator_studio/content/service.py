@@ -96,7 +96,9 @@ class ContentService:
                    call_to_action: str | None, audience: str | None, request_key: str | None = None) -> Draft:
         if platform == "email":
             raise InvalidInput("draft_post is for social platforms; use draft_newsletter for email.")
-        examples = [p.text for p in self.best_similar_posts(ws, topic, platform=platform, limit=3)]
+        similar = self.best_similar_posts(ws, topic, platform=platform, limit=3) or self.best_similar_posts(
+            ws, topic, platform=None, limit=3)  # what worked elsewhere beats no example at all
+        examples = [p.text for p in similar]
         written = write(WritingTask(kind="post", brand=ws.brand_voice, platform=platform, topic=topic, tone=tone,
                                     call_to_action=call_to_action, audience=audience,
                                     max_chars=LIMITS[platform], examples=examples))

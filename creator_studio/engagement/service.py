@@ -659,6 +659,11 @@ class EngagementService:
 
     # Side effects: replies and hiding -------------------------------------------------------------
     def reply(self, ws: Workspace, *, comment_id: str, text: str, idempotency_key: str) -> CommentView:
+        self.check_reply(ws, comment_id=comment_id, text=text)
+        return comment_view(self._social.reply(ws.id, comment_id, text, idempotency_key=idempotency_key))
+
+    def check_reply(self, ws: Workspace, *, comment_id: str, text: str) -> None:
+        """The comment exists, is visible, and the reply fits its platform (asked before approval too)."""
         comment = self._social.get_comment(ws.id, comment_id)
         if not text.strip():
             raise InvalidInput("The reply text is empty: write what you want to say.")
@@ -668,7 +673,6 @@ class EngagementService:
             check_length(comment.platform, text)
         except InvalidInput as exc:
             raise InvalidInput(f"The reply is too long: {exc.message}") from exc
-        return comment_view(self._social.reply(ws.id, comment_id, text, idempotency_key=idempotency_key))
 
     def hide(self, ws: Workspace, *, comment_id: str, idempotency_key: str) -> CommentView:
         self._social.get_comment(ws.id, comment_id)  # NotFound before anything is changed

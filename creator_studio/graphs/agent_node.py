@@ -157,6 +157,7 @@ class AgentRunner:
             ctx = self._context(ws, spec.name, run_id, key)
             try:
                 args = tool_spec.validate(call["args"], ctx)
+                tool_spec.check(ctx, args)
             except StudioError as exc:
                 planned.append((call, tool_spec, None, exc.message))
                 continue

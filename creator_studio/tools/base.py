@@ -94,6 +94,7 @@ class ToolContext:
 A = TypeVar("A", bound=ToolArgs)
 R = TypeVar("R", bound=ToolResult)
 Preview = Callable[[ToolContext, Any], str]
+Check = Callable[[ToolContext, Any], None]
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,9 @@ class ToolSpec(Generic[A, R]):
     side_effect: bool
     fn: Callable[[ToolContext, A], R]
     preview_fn: Preview | None = None
+    # Checks that need the studio's state (a draft's length on the platform): run before approval is asked,
+    # so nobody approves an action that cannot happen.
+    check_fn: Check | None = None
 
     def openai_schema(self) -> dict[str, Any]:
         parameters = self.args_model.model_json_schema()
@@ -119,6 +123,10 @@ class ToolSpec(Generic[A, R]):
             return self.args_model.model_validate(raw, context={"now": ctx.now, "zone": ctx.zone})
         except ValidationError as exc:
             raise InvalidInput(describe_validation_error(self.name, exc)) from exc
+
+    def check(self, ctx: ToolContext, args: A) -> None:
+        if self.check_fn is not None:
+            self.check_fn(ctx, args)
 
     def preview(self, ctx: ToolContext, args: A) -> str:
         if self.preview_fn is not None:
@@ -146,7 +154,7 @@ def describe_validation_error(tool_name: str, exc: ValidationError) -> str:
 TOOLS: dict[str, ToolSpec[Any, Any]] = {}
 
 
-def tool(agent: AgentName, *, side_effect: bool = False, preview: Preview | None = None
+def tool(agent: AgentName, *, side_effect: bool = False, preview: Preview | None = None, check: Check | None = None
          ) -> Callable[[Callable[[ToolContext, A], R]], ToolSpec[A, R]]:
     def register(fn: Callable[[ToolContext, A], R]) -> ToolSpec[A, R]:
         hints = get_type_hints(fn)
@@ -159,7 +167,7 @@ def tool(agent: AgentName, *, side_effect: bool = False, preview: Preview | None
             raise TypeError(f"tool {fn.__name__} needs a docstring: it is the description the model reads")
         spec: ToolSpec[A, R] = ToolSpec(name=fn.__name__, agent=agent, description=description,
                                         args_model=args_model, result_model=result_model,
-                                        side_effect=side_effect, fn=fn, preview_fn=preview)
+                                        side_effect=side_effect, fn=fn, preview_fn=preview, check_fn=check)
         if spec.name in TOOLS:
             raise ValueError(f"tool {spec.name} is declared twice")
         TOOLS[spec.name] = spec

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from creator_studio.content.platforms import DISPLAY_NAMES
+from creator_studio.content.platforms import DISPLAY_NAMES, check_length
 from creator_studio.content.service import (
     BrandIssue,
     CalendarEntry,
@@ -238,13 +238,19 @@ class ScheduleResult(ToolResult):
     scheduled: ScheduledPost
 
 
+def _check_body(ctx: ToolContext, args: SchedulePostArgs | PublishPostArgs) -> None:
+    """The draft exists and its text fits the platform."""
+    body = ctx.studio.content.get_draft(ctx.workspace, args.draft_id).text if args.draft_id else args.text
+    check_length(args.platform, body or "")
+
+
 def _preview_schedule(ctx: ToolContext, args: SchedulePostArgs) -> str:
     body = ctx.studio.content.get_draft(ctx.workspace, args.draft_id).text if args.draft_id else args.text
     when = args.publish_at.astimezone(ctx.zone).strftime("%a %d %b %Y %H:%M")
     return f"Schedule on {DISPLAY_NAMES[args.platform]} for {when} ({ctx.workspace.timezone}):\n{body}"
 
 
-@tool("content", side_effect=True, preview=_preview_schedule)
+@tool("content", side_effect=True, preview=_preview_schedule, check=_check_body)
 def schedule_post(ctx: ToolContext, args: SchedulePostArgs) -> ScheduleResult:
     """Put a draft (or text) in the calendar to be published on a platform at a given time."""
     scheduled = ctx.studio.content.schedule(ctx.workspace, draft_id=args.draft_id, text=args.text,
@@ -278,7 +284,7 @@ def _preview_publish(ctx: ToolContext, args: PublishPostArgs) -> str:
     return f"Publish now on {DISPLAY_NAMES[args.platform]}:\n{body}"
 
 
-@tool("content", side_effect=True, preview=_preview_publish)
+@tool("content", side_effect=True, preview=_preview_publish, check=_check_body)
 def publish_post(ctx: ToolContext, args: PublishPostArgs) -> PublishResult:
     """Publish a draft (or text) on a platform now."""
     post = ctx.studio.content.publish(ctx.workspace, draft_id=args.draft_id, text=args.text,

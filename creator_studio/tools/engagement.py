@@ -269,7 +269,11 @@ def _preview_reply(ctx: ToolContext, args: ReplyToCommentArgs) -> str:
     )
 
 
-@tool("engagement", side_effect=True, preview=_preview_reply)
+def _check_reply(ctx: ToolContext, args: ReplyToCommentArgs) -> None:
+    ctx.studio.engagement.check_reply(ctx.workspace, comment_id=args.comment_id, text=args.text)
+
+
+@tool("engagement", side_effect=True, preview=_preview_reply, check=_check_reply)
 def reply_to_comment(ctx: ToolContext, args: ReplyToCommentArgs) -> CommentResult:
     """Post a reply to a comment, within the platform's length limit (hidden comments are not replied to)."""
     comment = ctx.studio.engagement.reply(

@@ -1,0 +1,84 @@
+"""Bad arguments from a model reach the agent as a clear message, reach the creator, and write nothing.
+
+Driven by a scripted model so the bad call is exactly the one a careless LLM would make."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.messages import AIMessage, ToolMessage
+
+from creator_studio.providers.llm.scripted import ScriptedChatModel, ScriptedModelProvider
+from creator_studio.runs.runner import Runner
+from creator_studio.studio import Studio
+from creator_studio.tools.base import ToolContext
+from creator_studio.tools.invoke import invoke_tool
+
+pytestmark = pytest.mark.integration
+
+
+def call(tool: str, **args: object) -> AIMessage:
+    return AIMessage(content="", tool_calls=[{"name": tool, "args": args, "id": f"call_{tool}"}])
+
+
+def run_scripted(studio: Studio, goal: str, turns: list[AIMessage]) -> tuple[object, ScriptedChatModel]:
+    model = ScriptedChatModel(turns)
+    studio.__dict__["models"] = ScriptedModelProvider(model)  # `models` is a cached_property
+    runner = Runner(studio)
+    try:
+        outcome = runner.start(goal, auto_approve=True)
+    finally:
+        runner.close()
+    assert model.consumed(), "every scripted turn was used"
+    return outcome, model
+
+
+def tool_messages(model: ScriptedChatModel) -> list[str]:
+    return [str(m.content) for m in model.received[-1] if isinstance(m, ToolMessage)]
+
+
+@pytest.mark.parametrize(("goal", "bad_call", "named"), [
+    ("Schedule a post about pandas on Bluesky", call("schedule_post", text="pandas tips", platform="myspace",
+                                                     publish_at="2026-11-27T09:00:00+01:00"), "platform"),
+    ("Schedule a post about pandas on Bluesky for yesterday", call(
+        "schedule_post", text="pandas tips", platform="bluesky", publish_at="2026-11-24T09:00:00+01:00"), "past"),
+    ("Schedule a long post on X for Friday", call("schedule_post", text="word " * 80, platform="x",
+                                                  publish_at="2026-11-27T09:00:00+01:00"), "280 characters"),
+])
+def test_a_bad_content_call_is_explained_and_nothing_is_scheduled(studio: Studio, ctx: ToolContext, goal: str,
+                                                                   bad_call: AIMessage, named: str) -> None:
+    outcome, model = run_scripted(studio, goal, [bad_call, AIMessage(content="I could not schedule it.")])
+    [message] = tool_messages(model)
+    assert message.startswith("Error:") and named in message
+    [step] = [c for c in outcome.tool_calls]  # type: ignore[attr-defined]
+    assert step.status in ("invalid", "error") and named in step.summary
+    calendar = invoke_tool(ctx, "get_content_calendar", {})
+    assert not [e for e in calendar.result["entries"] if e["kind"] == "scheduled"]  # type: ignore[index]
+    assert outcome.approvals == []  # type: ignore[attr-defined]  # nothing invalid is put up for approval
+
+
+def test_a_non_positive_price_is_refused_and_no_product_is_created(studio: Studio) -> None:
+    before = len(studio.payments.list_products("default"))
+    outcome, model = run_scripted(studio, "create a membership for $0 a month", [
+        call("create_product", name="Membership", price=0, interval="month"),
+        AIMessage(content="The price must be positive.")])
+    [message] = tool_messages(model)
+    assert "price" in message
+    assert outcome.approvals == []  # type: ignore[attr-defined]
+    assert len(studio.payments.list_products("default")) == before
+
+
+def test_a_tool_the_agent_does_not_own_is_refused(studio: Studio) -> None:
+    outcome, model = run_scripted(studio, "Schedule a post about pandas on Bluesky", [
+        call("create_discount", percent_off=100), AIMessage(content="I can't do that.")])
+    [message] = tool_messages(model)
+    assert "create_discount is not one of the Content Studio tools" in message
+    assert outcome.answer == "I can't do that."  # type: ignore[attr-defined]  # forwarded, not rewritten
+
+
+def test_scripted_turns_must_all_be_used(studio: Studio) -> None:
+    model = ScriptedChatModel([AIMessage(content="done"), AIMessage(content="never used")])
+    studio.__dict__["models"] = ScriptedModelProvider(model)
+    runner = Runner(studio)
+    runner.start("Schedule a post about pandas on Bluesky")
+    runner.close()
+    assert not model.consumed()
