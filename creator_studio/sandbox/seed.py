@@ -101,9 +101,11 @@ def seed_social_world(studio: object, ws: Workspace, now: datetime) -> None:
 
 def seed_default_world(studio: object, ws: Workspace, now: datetime) -> None:
     """Everything a fresh workspace needs; each module seeds its own part through its own service."""
+    from creator_studio.sandbox.audience_world import seed_audience_world
     from creator_studio.sandbox.automation_world import seed_automation_world
     from creator_studio.sandbox.revenue_world import seed_revenue_world
 
     seed_social_world(studio, ws, now)
+    seed_audience_world(studio, ws, now)
     seed_revenue_world(studio, ws, now)
     seed_automation_world(studio, ws, now)
