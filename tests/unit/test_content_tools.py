@@ -19,8 +19,9 @@ from creator_studio.sandbox.seed import COMMENTS, POSTS
 from creator_studio.studio import Studio
 from creator_studio.tools.base import ToolContext
 from creator_studio.tools.content import PublishPostArgs, SchedulePostArgs, publish_post, schedule_post
-from creator_studio.tools.invoke import ToolOutcome, invoke_tool
+from creator_studio.tools.invoke import invoke_tool
 from creator_studio.workspaces.service import BrandVoice, Workspace
+from tests.tool_assertions import failed, keyed, ok
 
 pytestmark = pytest.mark.unit
 
@@ -60,23 +61,10 @@ def test_schedule_in_the_past_is_rejected_and_nothing_is_written(ctx: ToolContex
 # Helpers ------------------------------------------------------------------------------------------------
 
 
-def keyed(ctx: ToolContext, key: str) -> ToolContext:
-    """The same context with its own idempotency key (the ledger replays any earlier use of a key)."""
-    return dataclasses.replace(ctx, idempotency_key=key)
 
 
-def ok(outcome: ToolOutcome) -> dict[str, Any]:
-    assert outcome.ok, outcome.error
-    assert outcome.result is not None and outcome.result["summary"]
-    return outcome.result
 
 
-def failed(outcome: ToolOutcome, *words: str) -> str:
-    assert not outcome.ok, outcome.result
-    error = outcome.error or ""
-    for word in words:
-        assert word.lower() in error.lower(), error
-    return error
 
 
 def state(studio: Studio, workspace_id: str = "default") -> dict[str, int]:

@@ -12,8 +12,9 @@ from creator_studio.sandbox.audience_world import AUDIENCE_COMMENTS, seed_audien
 from creator_studio.sandbox.seed import ACCOUNTS
 from creator_studio.studio import Studio
 from creator_studio.tools.base import ToolContext
-from creator_studio.tools.invoke import ToolOutcome, get_tool, invoke_tool
+from creator_studio.tools.invoke import get_tool, invoke_tool
 from creator_studio.workspaces.service import BrandVoice, Workspace
+from tests.tool_assertions import failed, keyed, ok
 
 pytestmark = pytest.mark.unit
 
@@ -25,23 +26,10 @@ def audience(studio: Studio, workspace: Workspace) -> None:
     seed_audience_world(studio, workspace, studio.now())
 
 
-def keyed(ctx: ToolContext, key: str) -> ToolContext:
-    """The same context with its own idempotency key (a failed call's key is not reused by the ledger)."""
-    return dataclasses.replace(ctx, idempotency_key=key)
 
 
-def ok(outcome: ToolOutcome) -> dict[str, Any]:
-    assert outcome.ok, outcome.error
-    assert outcome.result is not None and outcome.result["summary"]
-    return outcome.result
 
 
-def failed(outcome: ToolOutcome, *words: str) -> str:
-    assert not outcome.ok, outcome.result
-    error = outcome.error or ""
-    for word in words:
-        assert word.lower() in error.lower(), error
-    return error
 
 
 def comment_id(ctx: ToolContext, author_name: str, **filters: Any) -> str:

@@ -13,26 +13,17 @@ from creator_studio.providers.social.base import PostMetrics
 from creator_studio.sandbox.seed import DEFAULT_BRAND, DEFAULT_TIMEZONE
 from creator_studio.studio import Studio
 from creator_studio.tools.base import ToolContext
-from creator_studio.tools.invoke import ToolOutcome, get_tool, invoke_tool
+from creator_studio.tools.invoke import get_tool, invoke_tool
 from creator_studio.workspaces.service import Workspace
+from tests.tool_assertions import failed, keyed, ok
 
 pytestmark = pytest.mark.unit
 
 DAY = timedelta(days=1)
 
 
-def ok(outcome: ToolOutcome) -> dict[str, Any]:
-    assert outcome.ok, outcome.error
-    assert outcome.result is not None and outcome.result["summary"]
-    return outcome.result
 
 
-def failed(outcome: ToolOutcome, *words: str) -> str:
-    assert not outcome.ok, outcome.result
-    error = outcome.error or ""
-    for word in words:
-        assert word.lower() in error.lower(), error
-    return error
 
 
 def other_context(studio: Studio, ctx: ToolContext, workspace_id: str = "other") -> ToolContext:
@@ -41,8 +32,6 @@ def other_context(studio: Studio, ctx: ToolContext, workspace_id: str = "other")
     return replace(ctx, workspace=ws, idempotency_key=f"{workspace_id}-key-1")
 
 
-def keyed(ctx: ToolContext, key: str) -> ToolContext:
-    return replace(ctx, idempotency_key=key)
 
 
 # The hand-built billing world: every expected number below is computed by hand from it --------------

@@ -8,9 +8,7 @@ keyword arguments Stripe does not have (`created`, `status`, ...) so the sandbox
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -36,6 +34,7 @@ from creator_studio.providers.payments.base import (
     SubscriptionStatus,
     check_currency,
 )
+from creator_studio.store.batching import BatchableSessions
 from creator_studio.store.db import Base, Database, UTCDateTime, new_id, utcnow
 
 _LINK_URL = "https://buy.stripe.com/test_{id}"
@@ -157,30 +156,14 @@ K = TypeVar("K", bound=_Keyed)
 class SandboxPaymentsProvider:
     def __init__(self, db: Database) -> None:
         self._db = db
-        # Set while `batch()` runs: every call in this context shares one transaction.
-        self._batch: ContextVar[Session | None] = ContextVar(f"payments_batch_{id(self)}", default=None)
+        self._sessions = BatchableSessions(db, "payments")
 
-    @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self) -> AbstractContextManager[None]:
         """Run many writes as one transaction (seeding a world): all or nothing, and much faster."""
-        with self._db.transaction() as session:
-            # The identity map holds rows weakly: keep the batch's new rows alive so lookups of them by id
-            # are answered from memory instead of the database.
-            session.info["pinned"] = []
-            token = self._batch.set(session)
-            try:
-                yield
-            finally:
-                self._batch.reset(token)
+        return self._sessions.batch()
 
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        current = self._batch.get()
-        if current is not None:
-            yield current
-            return
-        with self._db.transaction() as session:
-            yield session
+    def _session(self) -> AbstractContextManager[Session]:
+        return self._sessions.session()
 
     # Catalogue --------------------------------------------------------------------------------------
     def create_product(
