@@ -21,6 +21,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from creator_studio.errors import StudioError
+from creator_studio.evals.cli import register as register_eval
 from creator_studio.logs import configure_logging
 from creator_studio.runs.approvals import Approval, ApprovalDecision
 from creator_studio.runs.runner import Runner, RunOutcome
@@ -367,6 +368,8 @@ def demo(home: Annotated[str | None, typer.Option(help="Where the demo workspace
     except StudioError as exc:
         fail(exc.message)
 
+
+register_eval(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -2,6 +2,7 @@
 
 cases    -- the case format (pydantic) and loading/validation of case files and folders
 worlds   -- a fresh sandbox world per trial, copied from a template built once per invocation
+results  -- what a trial observed and how it scored (the records behind the JSON)
 checks   -- pure matching of one trial against its case (arguments, trajectories, approvals, ...)
 metrics  -- pure aggregation: routing accuracy, tool precision/recall, pass^k, latency percentiles, ...
 harness  -- runs trials (optionally concurrently), each on its own Studio + Runner

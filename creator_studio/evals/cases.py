@@ -150,7 +150,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"key {key!r} appears twice", key_node.start_mark)
         seen.add(key)
@@ -174,8 +174,10 @@ def case_files(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
             files.append(path)
         else:
             problems.append(f"{path}: no such file or folder")
-    unique = list(dict.fromkeys(p.resolve() for p in files))
-    return [Path(p) for p in unique], problems
+    unique: dict[Path, Path] = {}  # a file named twice (or also through its folder) loads once, as first named
+    for file in files:
+        unique.setdefault(file.resolve(), file)
+    return list(unique.values()), problems
 
 
 def load_cases(paths: Iterable[Path], catalogue: Catalogue | None = None) -> list[LoadedCase]:
@@ -201,7 +203,7 @@ def load_cases(paths: Iterable[Path], catalogue: Catalogue | None = None) -> lis
 
 def parse_case_file(path: Path, catalogue: Catalogue) -> tuple[list[LoadedCase], list[str]]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader
     except (OSError, UnicodeDecodeError) as exc:
         return [], [f"{path}: cannot be read: {exc}"]
     except yaml.YAMLError as exc:

@@ -208,8 +208,11 @@ class Runner:
         record: RunRecord = self.studio.runs.get(run_id)
         steps = self.studio.runs.steps(run_id)
         usage: Usage = self.studio.runs.usage(run_id)
+        # Parallel agents interleave in time; list calls by sub-task (plan order), then in the order each ran.
+        tool_steps = sorted((s for s in steps if s.kind == "tool"), key=lambda s: (_subtask_order(s.step_key),
+                                                                                     s.started_at))
         tool_calls = [ToolCallView(agent=s.agent, tool=s.tool or "", arguments=s.arguments, status=s.status,
-                                   summary=s.summary, duration_ms=s.duration_ms) for s in steps if s.kind == "tool"]
+                                   summary=s.summary, duration_ms=s.duration_ms) for s in tool_steps]
         return RunOutcome(
             run_id=record.id, workspace_id=record.workspace_id, status=record.status, goal=record.goal,
             answer=record.answer, error=record.error, agents=list(record.route.get("agents", [])),
@@ -219,6 +222,12 @@ class Runner:
                                  prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
                                  latency_ms=usage.model_latency_ms),
             steps=steps)
+
+
+def _subtask_order(step_key: str) -> tuple[int, str]:
+    subtask = step_key.split(":", 1)[0]
+    digits = subtask.lstrip("t")
+    return (int(digits), subtask) if digits.isdigit() else (1_000_000, subtask)
 
 
 def _interrupts(tasks: Any) -> list[Interrupt]:
