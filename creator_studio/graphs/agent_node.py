@@ -128,7 +128,10 @@ class AgentRunner:
                                                          "STUDIO_MAX_MODEL_CALLS"))
             reply: AIMessage = self._model_task(run_id, f"{subtask['id']}:model:{turn}", agent,
                                                 messages).result()
-            messages.append(reply)
+            # Sent back with a blank instead of null content: some OpenAI-compatible servers (llama.cpp's)
+            # reject an assistant message whose content is null, which is how an empty one goes on the wire.
+            null_content = bool(reply.tool_calls) and not reply.content
+            messages.append(reply.model_copy(update={"content": " "}) if null_content else reply)
             if not reply.tool_calls:
                 return finish("done", str(reply.content).strip())
             if studio.runs.count_tool_calls(run_id) + len(reply.tool_calls) > settings.max_tool_calls:
@@ -252,7 +255,10 @@ class AgentRunner:
     def _bound_model(self, agent: str) -> Any:
         if agent not in self._bound:
             model: BaseChatModel = self.studio.models.chat_model()
-            self._bound[agent] = model.bind_tools([t.openai_schema() for t in AGENTS[agent].tools()])
+            # tool_choice "auto" said out loud: OpenAI assumes it, but some compatible servers read its absence
+            # as "no tools".
+            self._bound[agent] = model.bind_tools([t.openai_schema() for t in AGENTS[agent].tools()],
+                                                  tool_choice="auto")
         return self._bound[agent]
 
     def _call_model(self, run_id: str, step_key: str, agent: str, messages: list[BaseMessage]) -> AIMessage:

@@ -22,11 +22,14 @@ from langgraph.types import Send
 from creator_studio.agents import AGENTS
 from creator_studio.graphs.agent_node import AgentRunner, durable_task
 from creator_studio.graphs.state import AgentPayload, AgentResult, RoutingDecision, RunState, SubTask
+from creator_studio.logs import get_logger
 from creator_studio.prompts import load_text, render
 from creator_studio.providers.llm.offline.routing import route_goal
 from creator_studio.runs.records import Step
 from creator_studio.store.db import utcnow
 from creator_studio.studio import Studio
+
+log = get_logger("graphs.command_center")
 
 
 def build_graph(studio: Studio, checkpointer: BaseCheckpointSaver[Any]) -> CompiledStateGraph[Any, Any, Any, Any]:
@@ -41,18 +44,28 @@ def build_graph(studio: Studio, checkpointer: BaseCheckpointSaver[Any]) -> Compi
         agents = "\n".join(f"- {spec.name}: {spec.title}. {spec.description}" for spec in AGENTS.values())
         system = render("command_center/router", agents=agents, now=studio.now().astimezone(ws.zone).isoformat(),
                         timezone=ws.timezone)
-        model = studio.models.chat_model().with_structured_output(RoutingDecision, include_raw=True)
+        # Function calling, not json_schema: every OpenAI-compatible server we target supports tools, and
+        # some (llama.cpp's) reject `response_format: json_schema`.
+        model = studio.models.chat_model().with_structured_output(RoutingDecision, method="function_calling",
+                                                                  include_raw=True)
         started_at, started = utcnow(), time.perf_counter()
-        output: dict[str, Any] = model.invoke([SystemMessage(system), HumanMessage(f"<goal>{goal}</goal>")])  # type: ignore[assignment]
-        raw, parsed = output["raw"], output["parsed"]
-        usage = getattr(raw, "usage_metadata", None) or {}
-        if parsed is None:  # the model did not produce a valid decision: fall back to the embedding plan
-            answer = {"decision": None, "error": str(output.get("parsing_error"))}
+        usage: dict[str, Any] = {}
+        try:
+            output: dict[str, Any] = model.invoke([SystemMessage(system), HumanMessage(f"<goal>{goal}</goal>")])  # type: ignore[assignment]
+        except Exception as exc:  # the embedding plan is the fallback; a model outage must not fail the run
+            log.warning("routing model call failed; using the embedding plan", extra={"run_id": run_id},
+                        exc_info=True)
+            answer: dict[str, Any] = {"decision": None, "error": f"{type(exc).__name__}: {exc}"}
         else:
-            answer = {"decision": parsed.model_dump(mode="json"), "error": None}
+            raw, parsed = output["raw"], output["parsed"]
+            usage = getattr(raw, "usage_metadata", None) or {}
+            if parsed is None:  # the model did not produce a valid decision: fall back to the embedding plan
+                answer = {"decision": None, "error": str(output.get("parsing_error"))}
+            else:
+                answer = {"decision": parsed.model_dump(mode="json"), "error": None}
         studio.runs.record_step(run_id, Step(
             step_key="route:model", kind="model", agent="command_center", summary="routing decision",
-            payload=answer,
+            payload=answer, status="ok" if answer["decision"] is not None else "error",
             prompt_tokens=usage.get("input_tokens", 0), completion_tokens=usage.get("output_tokens", 0),
             started_at=started_at, ended_at=utcnow(),
             duration_ms=round((time.perf_counter() - started) * 1000, 2)))
@@ -66,7 +79,7 @@ def build_graph(studio: Studio, checkpointer: BaseCheckpointSaver[Any]) -> Compi
         subtasks = [SubTask(id=t.id, agent=t.agent, instruction=t.instruction,
                             depends_on=list(t.depends_on)) for t in pre.subtasks()]
         if pre.confidence < settings.router_threshold:
-            answer: dict[str, Any] = route_with_model(state["run_id"], state["goal"], state["workspace_id"]).result()
+            answer = route_with_model(state["run_id"], state["goal"], state["workspace_id"]).result()
             if answer["decision"] is not None:
                 decision = RoutingDecision.model_validate(answer["decision"])
                 route.update(source="model", out_of_scope=decision.out_of_scope)

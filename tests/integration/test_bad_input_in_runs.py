@@ -4,9 +4,12 @@ Driven by a scripted model so the bad call is exactly the one a careless LLM wou
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 
+from creator_studio.providers.llm.offline.model import ROUTING_TOOL, OfflinePlannerModel
 from creator_studio.providers.llm.scripted import ScriptedChatModel, ScriptedModelProvider
 from creator_studio.runs.runner import Runner
 from creator_studio.studio import Studio
@@ -82,3 +85,26 @@ def test_scripted_turns_must_all_be_used(studio: Studio) -> None:
     runner.start("Schedule a post about pandas on Bluesky")
     runner.close()
     assert not model.consumed()
+
+
+class _RouterDownModel(OfflinePlannerModel):
+    """The offline model, except that the routing call fails like an unreachable endpoint."""
+
+    def _generate(self, messages: list[Any], stop: list[str] | None = None, run_manager: Any = None,
+                  **kwargs: Any) -> Any:
+        if any(t["function"]["name"] == ROUTING_TOOL for t in kwargs.get("tools") or []):
+            raise ConnectionError("endpoint unreachable")
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+def test_a_failing_routing_call_falls_back_to_the_embedding_plan(studio: Studio) -> None:
+    studio.settings.router_threshold = 1.01  # always ask the model
+    studio.__dict__["models"] = ScriptedModelProvider(_RouterDownModel())  # type: ignore[arg-type]
+    runner = Runner(studio)
+    try:
+        outcome = runner.start("what's my MRR?", auto_approve=True)
+    finally:
+        runner.close()
+    assert outcome.status == "completed"
+    assert outcome.route["source"] == "embedding-fallback" and "endpoint unreachable" in outcome.route["model_error"]
+    assert [c.tool for c in outcome.tool_calls] == ["get_revenue_metrics"]

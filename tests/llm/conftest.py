@@ -7,9 +7,9 @@ The server is described by environment variables the script exports: `OPENAI_BAS
 `wire` records what crossed the wire (request JSON body, response JSON body) by wrapping
 `httpx2.HTTPTransport.handle_request`, the transport of the OpenAI SDK's own HTTP client (openai 3 speaks HTTP
 through `httpx2`, not `httpx`): the model under test is built by `build_openai_chat_model` exactly as in
-production, nothing is injected into it. With
-`STUDIO_LLM_RECORD=1` a test that passed saves its exchanges to `tests/fixtures/llm_exchanges/<name>.json`,
-which `tests/unit/test_openai_replay.py` replays in the default suite.
+production, nothing is injected into it. With `STUDIO_LLM_RECORD=1` (the script's default) a test whose
+checks passed saves its exchanges to `tests/fixtures/llm_exchanges/<name>.json`, which
+`tests/unit/test_openai_replay.py` replays in the default suite.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import httpx2
 import pytest
 from pydantic import SecretStr
 
+from creator_studio.runs.runner import Runner, RunOutcome
 from creator_studio.sandbox.seed import DEFAULT_BRAND, DEFAULT_TIMEZONE, seed_default_world
 from creator_studio.settings import Settings
 from creator_studio.studio import Studio
@@ -66,22 +67,35 @@ def llm_studio(llm_settings: Settings) -> Iterator[Studio]:
     studio.close()
 
 
-@pytest.fixture
-def env_studio(llm_server: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Studio]:
-    """A seeded studio configured the way a user would: only environment variables (the script exports
-    OPENAI_BASE_URL). The router threshold above 1 makes every goal go to the model's routing call; the budgets
-    keep a rambling small model's run short."""
-    for name, value in {"STUDIO_HOME": str(tmp_path / "home"), "STUDIO_MODEL": f"openai:{llm_server['model']}",
-                        "STUDIO_ROUTER_THRESHOLD": "1.01", "STUDIO_MODEL_MAX_RETRIES": "0",
-                        "STUDIO_MODEL_TIMEOUT_S": "120", "STUDIO_MAX_MODEL_CALLS": "6",
-                        "STUDIO_MAX_AGENT_STEPS": "2"}.items():
-        monkeypatch.setenv(name, value)
-    studio = Studio.open(Settings(), migrate_schema=False)
+GRAPH_GOAL = "Draft a LinkedIn post about my Python course for analysts."
+
+
+@pytest.fixture(scope="module")
+def graph_outcome(llm_server: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> RunOutcome:
+    """One whole run of the graph against the server, configured the way a user would: environment
+    variables only (the script exports OPENAI_BASE_URL). A router threshold above 1 sends every goal to the
+    model's routing call; the budgets keep a rambling small model's run short. Run once per module."""
+    home = tmp_path_factory.mktemp("graph") / "home"
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in {"STUDIO_HOME": str(home), "STUDIO_MODEL": f"openai:{llm_server['model']}",
+                            "STUDIO_ROUTER_THRESHOLD": "1.01", "STUDIO_MODEL_MAX_RETRIES": "0",
+                            "STUDIO_MODEL_TIMEOUT_S": "300", "STUDIO_MAX_MODEL_CALLS": "4",
+                            "STUDIO_MAX_AGENT_STEPS": "1"}.items():
+            env.setenv(name, value)
+        settings = Settings()
+    assert settings.router_threshold > 1 and settings.openai_base_url == llm_server["base_url"]
+    studio = Studio.open(settings, migrate_schema=False)
     studio.clock = lambda: FIXED_NOW
     ws = studio.workspaces.create("default", "Maya Chen Studio", DEFAULT_TIMEZONE, DEFAULT_BRAND)
     seed_default_world(studio, ws, FIXED_NOW)
-    yield studio
-    studio.close()
+    runner = Runner(studio)
+    try:
+        return runner.start(GRAPH_GOAL, auto_approve=True)
+    except Exception as exc:  # the runner must turn every failure into a run status
+        pytest.fail(f"Runner.start raised {type(exc).__name__}: {exc}; a run must end with a status instead")
+    finally:
+        runner.close()
+        studio.close()
 
 
 class WireRecorder:
