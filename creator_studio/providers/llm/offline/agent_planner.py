@@ -13,16 +13,17 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
 
 from creator_studio.content.platforms import LIMITS, fit
-from creator_studio.providers.llm.offline import slots
+from creator_studio.providers.llm.offline import slots, timing
 from creator_studio.providers.llm.offline.intents import intent_index
 from creator_studio.providers.llm.offline.normalise import normalise
+from creator_studio.providers.llm.offline.quoting import Masked, is_reported, mask, without_reported
 from creator_studio.providers.llm.offline.writer import OfflineWriter
 from creator_studio.providers.llm.writer import WritingTask
 from creator_studio.workspaces.service import BrandVoice
@@ -85,9 +86,15 @@ class TaskContext:
 class Step:
     index: int
     tool: str
-    clause: str
+    clause: str  # quoted and reported words replaced by placeholders ("Q1"): read slots from this
     implied: bool = False
     producer: int | None = None
+    quotes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The clause with the quoted words put back: only for reading them as data."""
+        return Masked(self.clause, self.quotes).restore(self.clause)
 
 
 @dataclass
@@ -114,6 +121,10 @@ class PlanState:
     observed: dict[int, Observation]
     upstream: str  # results handed over from other agents' sub-tasks (ids, summaries)
 
+    @property
+    def masked_task(self) -> str:
+        return mask(self.task).text
+
     def producer_results(self, step: Step) -> list[dict[str, Any]]:
         if step.producer is None:
             return []
@@ -122,15 +133,17 @@ class PlanState:
 
 
 def plan_steps(task: str, allowed: set[str], upstream: str = "") -> list[Step]:
-    fragments = _fragments(task, allowed)
+    masked = mask(task)
+    fragments = _fragments(masked.text, allowed)
+    quotes = masked.spans
     steps: list[Step] = []
     for clause, tool in fragments:
         if tool in IMPLIED_PRODUCER and not _has_producer(steps, tool) and not _has_own_input(tool, clause,
                                                                                              upstream):
             producer = IMPLIED_PRODUCER[tool]
             if producer in allowed:
-                steps.append(Step(index=len(steps), tool=producer, clause=clause, implied=True))
-        steps.append(Step(index=len(steps), tool=tool, clause=clause))
+                steps.append(Step(index=len(steps), tool=producer, clause=clause, implied=True, quotes=quotes))
+        steps.append(Step(index=len(steps), tool=tool, clause=clause, quotes=quotes))
     for step in steps:
         wanted = PRODUCERS.get(step.tool, ())
         for earlier in reversed(steps[: step.index]):
@@ -140,21 +153,25 @@ def plan_steps(task: str, allowed: set[str], upstream: str = "") -> list[Step]:
     return steps
 
 
-def _fragments(task: str, allowed: set[str]) -> list[tuple[str, str]]:
-    """Split a sub-task into (clause, tool) pairs; weak fragments stay with the clause before them, and a
-    merged clause keeps the creator's own wording between its parts."""
-    text = normalise(task)
+def _fragments(masked_task: str, allowed: set[str]) -> list[tuple[str, str]]:
+    """Split a (masked) sub-task into (clause, tool) pairs; weak fragments stay with the clause before them,
+    and a merged clause keeps the creator's own wording between its parts. Reported speech is no request."""
+    kept, _ = without_reported(masked_task)
+    text, _ = timing.strip_negated_asides(normalise(kept))
     spans: list[tuple[int, int]] = []
-    for clause in slots.split_clauses(text) or [text]:
+    for clause in [c for c in slots.split_clauses(text) if not is_reported(c)]:
         offset = text.find(clause)
         base = offset if offset >= 0 else 0
         start = 0
         for separator in _AND_SPLIT.finditer(clause):
+            if separator.group(0).strip() == "," and not slots._starts_action(clause[separator.end():]):
+                continue  # "a product 'X', 29 dollars a month": a comma before a noun phrase is no new step
             if clause[start:separator.start()].strip():
                 spans.append((base + start, base + separator.start()))
             start = separator.end()
         if clause[start:].strip():
             spans.append((base + start, base + len(clause)))
+    spans = _timed_spans(text, spans)
     if not spans:
         return []
     intents = intent_index().classify([text[a:b] for a, b in spans], allowed_tools=allowed)
@@ -162,7 +179,7 @@ def _fragments(task: str, allowed: set[str]) -> list[tuple[str, str]]:
     for (start, end), intent in zip(spans, intents, strict=True):
         if not intent.ranked:
             continue
-        tool = intent.best.tool
+        tool = timing.adjust(intent.best.tool, text[start:end], allowed)
         if intent.best.score < FRAGMENT_FLOOR or (chosen and chosen[-1][2] == tool):
             if chosen:
                 chosen[-1] = (chosen[-1][0], end, chosen[-1][2])
@@ -171,6 +188,28 @@ def _fragments(task: str, allowed: set[str]) -> list[tuple[str, str]]:
                 continue
         chosen.append((start, end, tool))
     return [(text[a:b].strip(" ,;"), tool) for a, b, tool in chosen]
+
+
+def _timed_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Negated fragments ("don't hide anything yet") are constraints, not steps; a fragment that only says
+    when ("Monday 8am, X post about ...") belongs to the fragment after it."""
+    result: list[tuple[int, int]] = []
+    carry: int | None = None
+    for start, end in spans:
+        fragment = text[start:end]
+        if timing.is_negated(fragment):
+            continue
+        if timing.is_confirmation(fragment) and result:
+            result[-1] = (result[-1][0], end)
+            continue
+        if timing.only_time(fragment):
+            carry = start if carry is None else carry
+            continue
+        result.append((carry if carry is not None else start, end))
+        carry = None
+    if carry is not None and result:
+        result[-1] = (result[-1][0], max(result[-1][1], spans[-1][1]))
+    return result
 
 
 def _has_producer(steps: list[Step], tool: str) -> bool:
@@ -187,6 +226,8 @@ def _has_own_input(tool: str, clause: str, upstream: str) -> bool:
         return bool(slots.extract_quoted(clause) or _ID["comment"].search(text))
     if tool in ("pause_workflow", "resume_workflow", "run_workflow"):
         return bool(_ID["workflow"].search(text))
+    if tool == "invite_to_community":
+        return bool(_handles(clause))
     return False
 
 
@@ -195,7 +236,7 @@ def _has_own_input(tool: str, clause: str, upstream: str) -> bool:
 # ---------------------------------------------------------------------------------------------------
 
 def _platform(state: PlanState, step: Step, default: str | None = None) -> str:
-    for text in (step.clause, state.task):
+    for text in (step.clause, state.masked_task):
         found = [p for p in slots.extract_platforms(text) if p != "email"]
         if found:
             return found[0]
@@ -210,7 +251,7 @@ def _maybe_platform(step: Step) -> str | None:
 
 
 def _topic(state: PlanState, step: Step) -> str:
-    for text in (step.clause, state.task):
+    for text in (step.text, state.task):
         topic = slots.extract_topic(text)
         if topic:
             return topic
@@ -227,7 +268,7 @@ def _tone(text: str) -> str | None:
 def _when(state: PlanState, step: Step) -> datetime:
     moment = slots.extract_datetime(step.clause, state.context.now, state.context.timezone)
     if moment is None:
-        moment = slots.extract_datetime(state.task, state.context.now, state.context.timezone)
+        moment = slots.extract_datetime(state.masked_task, state.context.now, state.context.timezone)
     if moment is None:  # "schedule it" with no time: the next morning at 09:00 local
         local = state.context.now.astimezone(state.context.zone) + timedelta(days=1)
         moment = local.replace(hour=9, minute=0, second=0, microsecond=0)
@@ -256,7 +297,7 @@ def _body_args(state: PlanState, step: Step) -> dict[str, Any]:
     drafts = _produced_drafts(state, step)
     if drafts:
         return {"draft_id": drafts[0]["id"]}
-    quoted = slots.extract_quoted(step.clause)
+    quoted = slots.extract_quoted(step.text)
     if quoted:
         return {"text": quoted[0]}
     upstream = _ids("draft", state.upstream)
@@ -290,7 +331,7 @@ def build_publish_post(state: PlanState, step: Step) -> list[dict[str, Any]]:
 
 def build_repurpose_content(state: PlanState, step: Step) -> list[dict[str, Any]]:
     drafts = _produced_drafts(state, step)
-    quoted = slots.extract_quoted(step.clause)
+    quoted = slots.extract_quoted(step.text)
     candidates = [d["id"] for d in drafts] + quoted[:1] + _ids("draft", state.upstream) + _ids("post", step.clause)
     if not candidates:
         raise Skip("I need the post or text to repurpose (paste it in quotes or give its id)")
@@ -300,7 +341,7 @@ def build_repurpose_content(state: PlanState, step: Step) -> list[dict[str, Any]
 
 def build_create_variants(state: PlanState, step: Step) -> list[dict[str, Any]]:
     drafts = _produced_drafts(state, step)
-    quoted = slots.extract_quoted(step.clause)
+    quoted = slots.extract_quoted(step.text)
     candidates = [d["id"] for d in drafts] + quoted[:1] + _ids("draft", state.upstream, step.clause)
     source = candidates[0] if candidates else _topic(state, step)
     return [{"source": source, "count": slots.extract_count(step.clause) or 2}]
@@ -308,7 +349,7 @@ def build_create_variants(state: PlanState, step: Step) -> list[dict[str, Any]]:
 
 def build_draft_newsletter(state: PlanState, step: Step) -> list[dict[str, Any]]:
     args: dict[str, Any] = {"topic": _topic(state, step)}
-    segment = _segment(step.clause)
+    segment = _segment(step)
     if segment:
         args["segment"] = segment
     return [args]
@@ -318,7 +359,7 @@ _IMAGE_TEXT = re.compile(r"\b(?:that says|saying|which says|that reads|with the 
 
 
 def build_generate_image(state: PlanState, step: Step) -> list[dict[str, Any]]:
-    quoted = slots.extract_quoted(step.clause)
+    quoted = slots.extract_quoted(step.text)
     said = _IMAGE_TEXT.search(step.clause)
     prompt = quoted[0] if quoted else (said.group(1).strip() if said else _topic(state, step))
     args: dict[str, Any] = {"prompt": prompt}
@@ -334,7 +375,7 @@ def build_generate_video(state: PlanState, step: Step) -> list[dict[str, Any]]:
     duration = 30
     if match:
         duration = int(match.group(1)) * (60 if match.group(2).lower().startswith("min") else 1)
-    quoted = slots.extract_quoted(step.clause)
+    quoted = slots.extract_quoted(step.text)
     args: dict[str, Any] = {"duration_s": max(5, min(duration, 600))}
     args["script" if quoted else "topic"] = quoted[0] if quoted else _topic(state, step)
     return [args]
@@ -342,7 +383,7 @@ def build_generate_video(state: PlanState, step: Step) -> list[dict[str, Any]]:
 
 def build_check_brand_compliance(state: PlanState, step: Step) -> list[dict[str, Any]]:
     drafts = _produced_drafts(state, step)
-    quoted = slots.extract_quoted(step.clause)
+    quoted = slots.extract_quoted(step.text)
     if drafts:
         return [{"text": d["text"]} for d in drafts]
     if quoted:
@@ -424,7 +465,7 @@ def build_hide_comment(state: PlanState, step: Step) -> list[dict[str, Any]]:
 
 
 def build_texts_or_comments(state: PlanState, step: Step) -> list[dict[str, Any]]:
-    quoted = slots.extract_quoted(step.clause)
+    quoted = slots.extract_quoted(step.text)
     if quoted:
         return [{"texts": quoted}]
     ids = [c["id"] for c in _comments(state, step)] or _ids("comment", step.clause, state.upstream)
@@ -450,25 +491,43 @@ def build_find_top_engagers(state: PlanState, step: Step) -> list[dict[str, Any]
 
 
 def build_qualify_leads(state: PlanState, step: Step) -> list[dict[str, Any]]:
-    match = re.search(r"\b(?:score|above|over|at least|min(?:imum)?)\D{0,12}(\d{1,3})\b", step.clause,
+    match = re.search(r"\b(?:scor(?:e|es|ing)|above|over|at least|min(?:imum)?)\D{0,12}(\d{1,3})\b", step.clause,
                       re.IGNORECASE)
     return [{"min_score": int(match.group(1))}] if match else [{}]
 
 
-def _segment(text: str) -> str | None:
-    quoted = slots.extract_quoted(text)
-    if quoted:
-        return quoted[0]
-    match = re.search(r"\b(?:called|named)\s+([\w-]+(?:\s[\w-]+)?)", text, re.IGNORECASE)
+_KNOWN_SEGMENTS = {"waitlist": "waitlist", "wait list": "waitlist", "members": "members", "member": "members",
+                   "paying members": "members", "customers": "members", "buyers": "members",
+                   "newsletter": "newsletter", "newsletter list": "newsletter", "subscribers": "newsletter",
+                   "mailing list": "newsletter", "email list": "newsletter", "list": "newsletter",
+                   "leads": "leads", "beginners": "beginners", "vip": "vip"}
+_SEGMENT_NOUN = re.compile(r"\b(?:the|my|to|for|all|everyone\s+on|everyone\s+in|people\s+on)\s+(?:whole\s+|entire\s+|"
+                           r"paying\s+|current\s+|all\s+)?(?:my\s+|the\s+)?(wait\s?list|members?|newsletter(?:\s+list)?|"
+                           r"subscribers|mailing list|email list|leads|customers|buyers|beginners|vip|list)\b",
+                           re.IGNORECASE)
+
+
+def _segment(step: Step, text: str | None = None) -> str | None:
+    """The audience segment a clause names: a known list ("the waitlist", "my paying members"), a quoted or
+    "called ..." name, in that order."""
+    clause = step.clause if text is None else text
+    match = _SEGMENT_NOUN.search(clause)
+    if match:
+        word = re.sub(r"\s+", " ", match.group(1).lower())
+        return _KNOWN_SEGMENTS.get(word, _KNOWN_SEGMENTS.get(word.replace(" list", ""), word))
+    match = re.search(r"\b(?:segment|group|audience)\s+\"(Q\d+)\"|\b(?:called|named)\s+\"(Q\d+)\"", clause,
+                      re.IGNORECASE)
+    if match:
+        return step.quotes.get(match.group(1) or match.group(2))
+    match = re.search(r"\b(?:called|named)\s+([\w-]+(?:\s[\w-]+)?)", clause, re.IGNORECASE)
     if match:
         return match.group(1)
-    match = re.search(r"\b(?:the|my|to)\s+(waitlist|members|newsletter|subscribers|leads|customers|beginners|"
-                      r"vip|buyers)\b", text, re.IGNORECASE)
-    return match.group(1).lower() if match else None
+    quoted = [step.quotes.get(q, q) for q in re.findall(r"\"(Q\d+)\"", clause)]
+    return quoted[0] if quoted and len(quoted[0]) <= 40 else None
 
 
 def build_segment_audience(state: PlanState, step: Step) -> list[dict[str, Any]]:
-    name = _segment(step.clause) or "engaged followers"
+    name = _segment(step) or "engaged followers"
     criteria: dict[str, Any] = {}
     platforms = [p for p in slots.extract_platforms(step.clause) if p != "email"]
     if platforms:
@@ -482,10 +541,33 @@ def build_segment_audience(state: PlanState, step: Step) -> list[dict[str, Any]]
     return [{"name": name, "criteria": criteria}]
 
 
+_PROPER_NAME = re.compile(r"\b(?:to|into|join)\s+(?:my|the|our)\s+((?:[A-Z][\w-]*\s+){0,4}[A-Z][\w-]*)")
+_GENERIC_COMMUNITY = re.compile(
+    r"\b(?:to|into|join)\s+(?:my|the|our)\s+([\w\s-]+?)\s*(?:community|group|discord|circle|server)", re.IGNORECASE)
+# Handles and addresses the creator names: "tom@hachyderm.io", "@ana.bsky.social", "ana.bsky.social".
+_HANDLE = re.compile(r"(?<![\w@.])@?([a-z0-9][\w-]*(?:@[\w-]+(?:\.[\w-]+)+|(?:\.[\w-]+){2,}))\b", re.IGNORECASE)
+
+
+def _community(clause: str) -> str:
+    """The community's name as the creator wrote it when it is a proper name ("the Tiny Wins Discord");
+    else the words before a generic noun ("the tiny wins community" -> "Tiny Wins")."""
+    proper = _PROPER_NAME.search(clause)
+    if proper:
+        words = proper.group(1).split()
+        while words and words[-1].lower() in ("community", "group"):
+            words.pop()
+        if words:
+            return " ".join(words)
+    match = _GENERIC_COMMUNITY.search(clause)
+    return match.group(1).strip().title() if match and match.group(1).strip() else "Tiny Wins"
+
+
+def _handles(clause: str) -> list[str]:
+    return list(dict.fromkeys(m.group(1) for m in _HANDLE.finditer(clause)))
+
+
 def build_invite_to_community(state: PlanState, step: Step) -> list[dict[str, Any]]:
-    match = re.search(r"\b(?:to|join)\s+(?:my|the|our)\s+([\w\s-]+?)\s*(?:community|group|discord|circle|server)",
-                      step.clause, re.IGNORECASE)
-    community = (match.group(1).strip().title() if match and match.group(1).strip() else "Tiny Wins")
+    community = _community(step.clause)
     members: list[str] = []
     segment: str | None = None
     for result in state.producer_results(step):
@@ -496,6 +578,9 @@ def build_invite_to_community(state: PlanState, step: Step) -> list[dict[str, An
         if "segment" in result and isinstance(result["segment"], dict):
             segment = str(result["segment"].get("name"))
     args: dict[str, Any] = {"community": community}
+    named = _handles(step.clause)
+    if named:
+        return [{**args, "member_ids": named}]
     if segment and not members:
         args["segment"] = segment
     elif members:
@@ -518,6 +603,10 @@ def build_get_attribution(state: PlanState, step: Step) -> list[dict[str, Any]]:
 def build_forecast_revenue(state: PlanState, step: Step) -> list[dict[str, Any]]:
     match = re.search(r"(\d+|next)\s*(months?|quarter)", step.clause, re.IGNORECASE)
     months = 3
+    years = re.search(r"\b(?:in|next|over|for)\s+(?:a|one|the\s+next)\s+year\b|\b12\s+months\b|\bnext\s+year\b",
+                      step.clause, re.IGNORECASE)
+    if years and not match:
+        return [{"months": 12}]
     if match:
         if match.group(2).lower().startswith("quarter"):
             months = 3
@@ -541,7 +630,7 @@ def build_get_ab_test_results(state: PlanState, step: Step) -> list[dict[str, An
 
 
 def build_start_ab_test(state: PlanState, step: Step) -> list[dict[str, Any]]:
-    quoted = slots.extract_quoted(step.clause)
+    quoted = slots.extract_quoted(step.text)
     variants = quoted if len(quoted) >= 2 else _ids("draft", state.upstream)
     if len(variants) < 2:
         variants = ["A", "B"]
@@ -556,10 +645,10 @@ def build_start_ab_test(state: PlanState, step: Step) -> list[dict[str, Any]]:
 
 
 def build_create_product(state: PlanState, step: Step) -> list[dict[str, Any]]:
-    price = slots.extract_price(step.clause) or slots.extract_price(state.task)
+    price = slots.extract_price(step.clause) or slots.extract_price(state.masked_task)
     if price is None:
         raise Skip("I need a price for the product (for example $29/month)")
-    name = slots.extract_product_name(step.clause) or "New product"
+    name = slots.extract_product_name(step.text) or "New product"
     args: dict[str, Any] = {"name": name, "price": float(price.amount), "currency": price.currency.lower()}
     interval = price.interval if price.interval in ("month", "year") else "none"
     args["interval"] = interval
@@ -583,15 +672,21 @@ def build_create_payment_link(state: PlanState, step: Step) -> list[dict[str, An
 
 
 def build_create_discount(state: PlanState, step: Step) -> list[dict[str, Any]]:
-    percent = slots.extract_percent(step.clause) or slots.extract_percent(state.task)
+    percent = slots.extract_percent(step.clause) or slots.extract_percent(state.masked_task)
     if percent is None:
         raise Skip("I need the size of the discount (for example 20% off)")
     args: dict[str, Any] = {"percent_off": percent}
     lowered = step.clause.lower()
+    months = re.search(r"\b(?:for|lasts?(?:\s+for)?)\s+(?:the\s+(?:first|next)\s+)?(\d+)\s+months?\b", lowered)
     if "forever" in lowered:
         args["duration"] = "forever"
-    elif re.search(r"\brepeating\b|\bfor \d+ months\b", lowered):
+    elif months:
         args["duration"] = "repeating"
+        args["duration_in_months"] = int(months.group(1))
+    elif re.search(r"\brepeating\b", lowered):
+        args["duration"] = "repeating"
+    elif re.search(r"\b(?:first|one)\s+(?:payment|month|invoice)\s+only\b|\bonce\b", lowered):
+        args["duration"] = "once"
     for result in state.producer_results(step):
         product = result.get("product")
         if isinstance(product, dict) and product.get("id"):
@@ -600,11 +695,11 @@ def build_create_discount(state: PlanState, step: Step) -> list[dict[str, Any]]:
 
 
 def build_start_email_sequence(state: PlanState, step: Step) -> list[dict[str, Any]]:
-    quoted = slots.extract_quoted(step.clause)
+    quoted = slots.extract_quoted(step.text)
     match = re.search(r"\b(\w+)\s+(?:sequence|drip|series)\b", step.clause, re.IGNORECASE)
     sequence = quoted[0] if quoted else (match.group(1).lower() if match and match.group(1).lower() not in
                                          ("the", "a", "email", "my") else "welcome")
-    segment = _segment(step.clause.replace(sequence, "")) or "newsletter"
+    segment = _segment(step, step.clause.replace(sequence, "")) or "newsletter"
     return [{"sequence": sequence, "segment": segment}]
 
 
@@ -612,13 +707,30 @@ def build_send_email_campaign(state: PlanState, step: Step) -> list[dict[str, An
     drafts = [d for d in _produced_drafts(state, step) if d.get("kind") == "newsletter" or
               d.get("platform") == "email"]
     draft_ids = [d["id"] for d in drafts] or _ids("draft", state.upstream, step.clause)
-    if not draft_ids:
+    fields = _email_fields(step)
+    if draft_ids:
+        args: dict[str, Any] = {"draft_id": draft_ids[0]}
+    elif fields:
+        args = dict(fields)
+    else:
         raise Skip("I need a newsletter draft to send (ask the Content Studio to draft one first)")
-    args: dict[str, Any] = {"draft_id": draft_ids[0], "segment": _segment(step.clause) or "newsletter"}
+    args["segment"] = _segment(step) or "newsletter"
     moment = slots.extract_datetime(step.clause, state.context.now, state.context.timezone)
     if moment is not None:
         args["send_at"] = moment.isoformat()
     return [args]
+
+
+_EMAIL_FIELD = re.compile(r"\b(subject(?:\s+line)?|body|text|message)\s*:?\s*\"(Q\d+)\"", re.IGNORECASE)
+
+
+def _email_fields(step: Step) -> dict[str, str]:
+    """Subject: "..." and Body: "..." written out by the creator."""
+    fields: dict[str, str] = {}
+    for match in _EMAIL_FIELD.finditer(step.clause):
+        name = "subject" if match.group(1).lower().startswith("subject") else "body"
+        fields.setdefault(name, step.quotes.get(match.group(2), match.group(2)))
+    return fields if "subject" in fields and "body" in fields else {}
 
 
 def build_list_workflows(state: PlanState, step: Step) -> list[dict[str, Any]]:
@@ -665,7 +777,8 @@ _EVENT_HINTS = {
 def build_create_workflow(state: PlanState, step: Step) -> list[dict[str, Any]]:
     trigger: dict[str, Any] | None = None
     cron = slots.extract_cron(step.clause)
-    threshold = re.search(r"(engagement(?: rate)?|mrr|churn|followers)\s+(?:drops?|falls?|goes)\s+"
+    threshold = re.search(r"(engagement(?: rate)?|mrr|churn|followers)(?:\s+[\w-]+){0,4}?\s+"
+                          r"(?:drops?|falls?|goes|dips?)\s+"
                           r"(?:below|under)\s+(\d+(?:\.\d+)?)\s*(%?)", step.clause, re.IGNORECASE)
     if threshold:
         metric = {"engagement": "engagement_rate", "engagement rate": "engagement_rate"}.get(
@@ -682,7 +795,7 @@ def build_create_workflow(state: PlanState, step: Step) -> list[dict[str, Any]]:
     if trigger is None:
         raise Skip("I could not tell what should trigger the workflow (a time, an event or a threshold)")
     action = re.split(r"[,;]\s*|\bthen\b", step.clause, maxsplit=1)[-1].strip() or step.clause
-    name = (slots.extract_quoted(step.clause) or [action[:60].strip().capitalize()])[0]
+    name = (slots.extract_quoted(step.text) or [action[:60].strip().capitalize()])[0]
     return [{"name": name, "trigger": trigger, "steps": [{"type": "goal", "goal": action}]}]
 
 
@@ -739,15 +852,24 @@ def _deadline(clause: str, context: TaskContext) -> str | None:
     """ "by March" is the first of the next March; other dates go through the date parser."""
     local = context.now.astimezone(context.zone)
     month = _BY_MONTH.search(clause)
-    if month:
+    if month and not re.match(r"\s*\d", clause[month.end():]):
         number = _MONTHS.index(month.group(1).lower()) + 1
         year = local.year + (1 if number <= local.month else 0)
+        if "end" in month.group(0).lower():  # "by the end of January": its last day
+            last = (date(year + number // 12, number % 12 + 1, 1) - timedelta(days=1)).day
+            return f"{year:04d}-{number:02d}-{last:02d}"
         return f"{year:04d}-{number:02d}-01"
     if re.search(r"\bend of (?:the|this) year\b", clause, re.IGNORECASE):
         return f"{local.year:04d}-12-31"
     without_amount = re.sub(r"\d+(?:[.,]\d+)?\s*(?:k|m)?\s*\w*", " ", clause, count=1)
     moment = slots.extract_datetime(without_amount, context.now, context.timezone)
     return moment.date().isoformat() if moment is not None and moment > context.now else None
+
+
+def build_analyze_funnel(state: PlanState, step: Step) -> list[dict[str, Any]]:
+    if re.search(r"\b(?:e-?mail|newsletter)\b", step.clause, re.IGNORECASE):
+        return [{"funnel": "email"}]
+    return [{}]
 
 
 BUILDERS: dict[str, Builder] = {
@@ -762,7 +884,7 @@ BUILDERS: dict[str, Builder] = {
     "qualify_leads": build_qualify_leads, "segment_audience": build_segment_audience,
     "reply_to_comment": build_reply_to_comment, "hide_comment": build_hide_comment,
     "invite_to_community": build_invite_to_community, "get_revenue_metrics": build_period_only,
-    "analyze_funnel": lambda s, st: [{}], "get_attribution": build_get_attribution,
+    "analyze_funnel": build_analyze_funnel, "get_attribution": build_get_attribution,
     "forecast_revenue": build_forecast_revenue, "detect_churn_risk": build_detect_churn_risk,
     "get_ab_test_results": build_get_ab_test_results, "start_ab_test": build_start_ab_test,
     "create_product": build_create_product, "create_payment_link": build_create_payment_link,

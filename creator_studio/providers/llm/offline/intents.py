@@ -47,6 +47,7 @@ class ClauseIntent:
         return self.best.score < floor or self.out_of_scope_score > self.best.score + 0.05
 
 
+_PLACEHOLDER = re.compile(r"\"Q\d+\"", re.IGNORECASE)
 _PLATFORM_WORDS = re.compile(r"\b(?:bluesky|bsky|blue sky|mastodon|fediverse|linkedin|linked in|twitter|"
                              r"instagram|tiktok|facebook|youtube)\b", re.IGNORECASE)
 
@@ -54,6 +55,7 @@ _PLATFORM_WORDS = re.compile(r"\b(?:bluesky|bsky|blue sky|mastodon|fediverse|lin
 def intent_text(text: str) -> str:
     """The clause with its subject and platform replaced by placeholders: what is asked matters here, not
     what about or where ("write a post about publishing on Mastodon" is a draft, not a publish)."""
+    text = _PLACEHOLDER.sub("this text", text)
     topic = extract_topic(text)
     if topic and len(topic) < len(text) - 8:
         text = text.replace(topic, "a topic")
@@ -106,7 +108,11 @@ class IntentIndex:
             return True
         if len(keyword) < 5:
             return False
-        return fuzz.partial_ratio(keyword, text) >= _KEYWORD_CUTOFF
+        # Fuzzy only against whole words ("linkdin" is "linkedin"; "unanswered" is not "answer").
+        size = len(keyword.split())
+        words = re.findall(r"[\w'/%-]+", text)
+        return any(fuzz.ratio(keyword, " ".join(words[i:i + size])) >= _KEYWORD_CUTOFF
+                   for i in range(max(1, len(words) - size + 1)))
 
 
 _index_lock = threading.Lock()

@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 
 from creator_studio.providers.llm.offline.intents import ClauseIntent, intent_index
 from creator_studio.providers.llm.offline.normalise import normalise
+from creator_studio.providers.llm.offline.quoting import is_reported, mask, without_reported
+from creator_studio.providers.llm.offline.scope import ANCHORLESS_FLOOR, acts_for_someone_else, has_domain_anchor
 from creator_studio.providers.llm.offline.slots import split_clauses
+from creator_studio.providers.llm.offline.timing import (
+    REPORT_TOOLS,
+    adjust,
+    prepare_clauses,
+    strip_negated_asides,
+    wants_now,
+)
 
 # A clause referring back to earlier work ("send it", "schedule that", "the draft") depends on it.
 _ANAPHORA = re.compile(r"\b(it|that|this|them|those|the draft|the post|the newsletter|the variants|the product)\b",
@@ -77,19 +86,42 @@ class GoalRoute:
 
 
 def route_goal(goal: str, *, floor: float) -> GoalRoute:
-    text = normalise(goal)
-    clauses = split_clauses(text) or [text]
-    intents = intent_index().classify(clauses)
+    # Quoted and reported speech is data: it is masked before splitting and never becomes an intent.
+    masked = mask(goal)
+    kept, reported = without_reported(masked.text)
+    text = normalise(kept)
+    text, asides = strip_negated_asides(text)
+    clauses = _split_coordinated([c for c in split_clauses(text) if not is_reported(c)])
+    prepared, negated = prepare_clauses(text, clauses)
+    negated = [*asides, *negated]
+    dropped: list[str] = [masked.restore(r) for r in [*reported, *negated]]
+    if not prepared:
+        return GoalRoute(goal=goal, clauses=(), out_of_scope=True, confidence=1.0, dropped=tuple(dropped))
+    intents = intent_index().classify([c for c, _ in prepared])
     routed: list[RoutedClause] = []
-    dropped: list[str] = []
-    for intent in intents:
-        if intent.is_out_of_scope(floor):
-            if routed and intent.out_of_scope_score <= intent.best.score + 0.05:
-                _extend_last(routed, intent)  # a weak fragment continues the clause before it
-            else:
-                dropped.append(intent.clause)
+    someone_else = False
+    index = intent_index()
+    for intent, (_, new_sentence) in zip(intents, prepared, strict=True):
+        # The studio acts only for the creator: a clause about another person's account or earnings (and
+        # the clauses that go on about "her"/"his" things) is out of scope however close its words are.
+        if acts_for_someone_else(intent.clause) or (someone_else and _THIRD_PERSON.search(intent.clause)):
+            someone_else = True
+            dropped.append(masked.restore(intent.clause))
             continue
-        routed.append(RoutedClause(text=intent.clause, tool=intent.best.tool, agent=intent.best.agent,
+        if _out_of_scope(intent, floor):
+            if routed and intent.out_of_scope_score <= intent.best.score + 0.05:
+                _extend_last(routed, intent, masked.restore(intent.clause))  # a weak fragment continues
+            else:
+                dropped.append(masked.restore(intent.clause))
+            continue
+        tool = adjust(intent.best.tool, intent.clause)
+        last = routed[-1] if routed else None
+        if (last is not None and last.tool == "schedule_goal" and not new_sentence and tool in REPORT_TOOLS
+                and not wants_now(intent.clause)):
+            # "Every Monday at 9am, check my MRR and give me a short summary": all of it is the scheduled goal.
+            _extend_last(routed, intent, masked.restore(intent.clause))
+            continue
+        routed.append(RoutedClause(text=masked.restore(intent.clause), tool=tool, agent=index.tool_agent[tool],
                                    score=intent.best.score, margin=intent.margin))
     if not routed:
         best = max((i.best.score for i in intents), default=0.0)
@@ -100,13 +132,50 @@ def route_goal(goal: str, *, floor: float) -> GoalRoute:
                      dropped=tuple(dropped))
 
 
+# "my top engagers, and who's at risk", "the failed runs and my revenue", "revenue with how my posts did":
+# a second request joined to the first without a verb of its own.
+_COORDINATION = re.compile(
+    r",?\s+(?:and|with|plus|as\s+well\s+as)\s+(?=(?:my|how|who|who's|what|what's|which|whether)\b)", re.IGNORECASE)
+_COORDINATION_FLOOR = 0.5
+
+
+def _split_coordinated(clauses: list[str]) -> list[str]:
+    """Split a clause at "and my ..." / "and who's ..." when the second part asks a different agent."""
+    result: list[str] = []
+    index = intent_index()
+    for clause in clauses:
+        parts = [clause]
+        for match in _COORDINATION.finditer(clause):
+            head, tail = clause[:match.start()], clause[match.end():]
+            if not (has_domain_anchor(head) and has_domain_anchor(tail)):
+                continue
+            first, second = index.classify([head, tail])
+            if (second.best.score >= _COORDINATION_FLOOR and first.best.agent != second.best.agent
+                    and not second.is_out_of_scope(_COORDINATION_FLOOR)):
+                parts = [head, tail]
+                break
+        result.extend(parts)
+    return result
+
+
+_THIRD_PERSON = re.compile(r"\b(?:she|he|her|his|they|their|them)\b", re.IGNORECASE)
+
+
+def _out_of_scope(intent: ClauseIntent, floor: float) -> bool:
+    """Below the similarity floor, nearer the out-of-scope exemplars, or naming nothing of the creator's
+    business while not being very close to a tool."""
+    if intent.is_out_of_scope(floor):
+        return True
+    return not has_domain_anchor(intent.clause) and intent.best.score < ANCHORLESS_FLOOR
+
+
 def _confidence(clause: RoutedClause) -> float:
     # Similarity alone is not confidence: a clause that nearly matched another agent's tool is ambiguous.
     agent_margin = clause.margin if clause.margin > 0 else 0.0
     return min(1.0, clause.score * 0.6 + min(agent_margin, 0.5) * 0.8)
 
 
-def _extend_last(routed: list[RoutedClause], intent: ClauseIntent) -> None:
+def _extend_last(routed: list[RoutedClause], intent: ClauseIntent, text: str) -> None:
     last = routed[-1]
-    routed[-1] = RoutedClause(text=f"{last.text} and {intent.clause}", tool=last.tool, agent=last.agent,
+    routed[-1] = RoutedClause(text=f"{last.text} and {text}", tool=last.tool, agent=last.agent,
                               score=last.score, margin=last.margin)

@@ -342,7 +342,7 @@ _FILLER_RE = re.compile(
     r"|can\s+you|could\s+you|would\s+you|will\s+you|can\s+u|could\s+u|can\s+we|could\s+we"
     r"|i\s+want\s+you\s+to|i'd\s+like\s+you\s+to|i\s+would\s+like\s+you\s+to|i\s+need\s+you\s+to"
     r"|i\s+need\s+to|i\s+want\s+to|i'd\s+like\s+to|i\s+would\s+like\s+to|we\s+need\s+to|i\s+wanna"
-    r"|let's|lets|let\s+us|help\s+me|go\s+ahead\s+and|for\s+me|team|studio|first|firstly|finally|next"
+    r"|let's|lets|let\s+us|help\s+me|go\s+ahead\s+and|for\s+me|team|studio|first(?!-)|firstly|finally|next"
     r"|lastly|afterwards)\b)+[\s,!.:;-]*",
     re.I,
 )
@@ -810,7 +810,7 @@ _ISO_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:[t\s](\d{1,2}):(\d{2})(?::(\d
 _RELATIVE_RE = re.compile(
     rf"\bin\s+(?P<n>{_NUMBER_ALT})\s+(?P<unit>minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\b"
     rf"|\b(?P<n2>{_NUMBER_ALT})\s+(?P<unit2>minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+"
-    r"(?P<dir>from\s+now|later|ago|before|earlier)\b"
+    r"(?P<dir>from\s+now|from\s+today|from\s+tomorrow|later|ago|before|earlier)\b"
     r"|\bin\s+(?P<half>half\s+an\s+hour)\b",
     re.I,
 )
@@ -826,7 +826,7 @@ _DAYWORD_OFFSETS = {
     "yesterday": -1,
 }
 _WEEKDAY_RE = re.compile(
-    rf"\b(?:(?P<mod>next|this|coming|last|past|previous)\s+)?(?:on\s+)?(?P<wd>{_WEEKDAY_ALT})s?\b"
+    rf"(?<!black\s)(?<!cyber\s)\b(?:(?P<mod>next|this|coming|last|past|previous)\s+)?(?:on\s+)?(?P<wd>{_WEEKDAY_ALT})s?\b"
     rf"|\b(?P<mod2>on|next|this|coming|last|by|until|till|before)\s+(?P<abbr>{_ABBR_ALT})\b\.?"
     rf"|\b(?P<abbr2>{_ABBR_ALT})\b\.?(?=\s*(?:\d{{1,2}}(?::\d\d)?\s*[ap]\.?m|\d{{1,2}}:\d\d|at\s+\d|morning|evening|night))",
     re.I,
@@ -894,14 +894,18 @@ class _DateHit:
     weekday: int | None = None  # resolved later: depends on the time of day
     modifier: str = ""
     span: Span = (0, 0)
+    # How specific the mention is: a calendar date or an exact instant (2) beats a weekday or "tomorrow" (1),
+    # which beats a bare "today" (0, often part of what is said: "the cohort starts today").
+    rank: int = 1
 
 
 def _relative_hit(m: re.Match[str], now_local: datetime) -> _DateHit:
     if m.group("half"):
-        return _DateHit(m.start(), exact=now_local + timedelta(minutes=30), span=m.span())
+        return _DateHit(m.start(), exact=now_local + timedelta(minutes=30), span=m.span(), rank=2)
     raw = (m.group("n") or m.group("n2")).lower()
     unit = (m.group("unit") or m.group("unit2")).lower()
-    sign = -1 if (m.group("dir") or "").lower() in {"ago", "before", "earlier"} else 1
+    direction = re.sub(r"\s+", " ", (m.group("dir") or "").lower())
+    sign = -1 if direction in {"ago", "before", "earlier"} else 1
     if raw in {"a", "an"}:
         n = 1
     elif raw.startswith("half"):
@@ -915,11 +919,12 @@ def _relative_hit(m: re.Match[str], now_local: datetime) -> _DateHit:
         utc_now = now_local.astimezone(UTC)
         # Do the arithmetic in UTC so "in 2 hours" across a DST change is still two real hours.
         exact = (utc_now + sign * timedelta(minutes=minutes)).astimezone(now_local.tzinfo)
-        return _DateHit(m.start(), exact=exact, span=m.span())
+        return _DateHit(m.start(), exact=exact, span=m.span(), rank=2)
+    base = now_local.date() + timedelta(days=1 if direction == "from tomorrow" else 0)
     if unit.startswith("month"):
-        return _DateHit(m.start(), day=_add_months(now_local.date(), sign * n), span=m.span())
+        return _DateHit(m.start(), day=_add_months(base, sign * n), span=m.span(), rank=2)
     days = n * (7 if unit.startswith("w") else 1)
-    return _DateHit(m.start(), day=now_local.date() + timedelta(days=sign * days), span=m.span())
+    return _DateHit(m.start(), day=base + timedelta(days=sign * days), span=m.span(), rank=2)
 
 
 def _date_hits(text: str, now_local: datetime, tz: str) -> list[_DateHit]:
@@ -932,9 +937,9 @@ def _date_hits(text: str, now_local: datetime, tz: str) -> list[_DateHit]:
             if m.group(4):
                 clock = time(int(m.group(4)), int(m.group(5)), int(m.group(6) or 0))
                 exact = datetime.combine(date(year, month, day), clock, tzinfo=now_local.tzinfo)
-                hits.append(_DateHit(m.start(), exact=exact, span=m.span()))
+                hits.append(_DateHit(m.start(), exact=exact, span=m.span(), rank=2))
             else:
-                hits.append(_DateHit(m.start(), day=date(year, month, day), span=m.span()))
+                hits.append(_DateHit(m.start(), day=date(year, month, day), span=m.span(), rank=2))
         except ValueError:
             continue
     iso_spans = [h.span for h in hits]
@@ -943,7 +948,8 @@ def _date_hits(text: str, now_local: datetime, tz: str) -> list[_DateHit]:
     for m in _DAYWORD_RE.finditer(text):
         word = re.sub(r"\s+", " ", m.group("w").lower()).removeprefix("the ")
         hits.append(
-            _DateHit(m.start(), day=today + timedelta(days=_DAYWORD_OFFSETS.get(word, 0)), span=m.span())
+            _DateHit(m.start(), day=today + timedelta(days=_DAYWORD_OFFSETS.get(word, 0)), span=m.span(),
+                     rank=0 if word == "today" else 1)
         )
     for m in _WEEKDAY_RE.finditer(text):
         name = (m.group("wd") or m.group("abbr") or m.group("abbr2")).lower()
@@ -954,7 +960,7 @@ def _date_hits(text: str, now_local: datetime, tz: str) -> list[_DateHit]:
         # dateparser resolves the year (next March, not last March) and rejects "Feb 30".
         day_value = _parse_calendar(m.group(), now_local, tz)
         if day_value:
-            hits.append(_DateHit(m.start(), day=day_value, span=m.span()))
+            hits.append(_DateHit(m.start(), day=day_value, span=m.span(), rank=2))
     for m in _NUMERIC_DATE_RE.finditer(text):
         if _overlaps(m.span(), iso_spans) or m.group() == "24/7":
             continue
@@ -964,7 +970,9 @@ def _date_hits(text: str, now_local: datetime, tz: str) -> list[_DateHit]:
             continue
         day_value = _parse_calendar(m.group(), now_local, tz, order)
         if day_value:
-            hits.append(_DateHit(m.start(), day=day_value, span=m.span()))
+            hits.append(_DateHit(m.start(), day=day_value, span=m.span(), rank=2))
+    for m in _HOLIDAY_RE.finditer(text):
+        hits.append(_DateHit(m.start(), day=_holiday(m.group("h"), today), span=m.span(), rank=2))
     for m in _ORDINAL_DAY_RE.finditer(text):
         wanted = int(m.group(1))
         candidate = _next_day_of_month(today, wanted)
@@ -980,6 +988,34 @@ def _date_hits(text: str, now_local: datetime, tz: str) -> list[_DateHit]:
             day_value = today + timedelta(days=(5 - today.weekday()) % 7)
         hits.append(_DateHit(m.start(), day=day_value, span=m.span()))
     return hits
+
+
+_HOLIDAYS = {"christmas eve": (12, 24), "christmas day": (12, 25), "christmas": (12, 25), "xmas": (12, 25),
+             "boxing day": (12, 26), "new year's eve": (12, 31), "new years eve": (12, 31),
+             "new year's day": (1, 1), "new years day": (1, 1), "new year": (1, 1), "halloween": (10, 31),
+             "valentine's day": (2, 14), "valentines day": (2, 14)}
+# A holiday is a date only after a time preposition: "on Christmas Eve", "by Christmas"; "a Black Friday
+# post" or "a Christmas post" is about the holiday, not scheduled for it.
+_HOLIDAY_RE = re.compile(
+    r"\b(?:on|for|by|until|till|before|at|over)\s+(?:the\s+)?(?P<h>"
+    + "|".join(re.escape(h) for h in sorted(_HOLIDAYS, key=len, reverse=True))
+    + r"|black\s+friday|cyber\s+monday|thanksgiving)\b", re.I)
+
+
+def _holiday(name: str, today: date) -> date:
+    """The next occurrence (today included) of a named holiday."""
+    key = re.sub(r"\s+", " ", name.lower())
+    for year in (today.year, today.year + 1):
+        if key in _HOLIDAYS:
+            month, day_of_month = _HOLIDAYS[key]
+            candidate = date(year, month, day_of_month)
+        else:  # US Thanksgiving is the 4th Thursday of November; Black Friday and Cyber Monday follow it
+            first = date(year, 11, 1)
+            thanksgiving = first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+            candidate = thanksgiving + timedelta(days={"thanksgiving": 0, "black friday": 1}.get(key, 4))
+        if candidate >= today:
+            return candidate
+    return candidate
 
 
 def _next_day_of_month(today: date, wanted: int) -> date | None:
@@ -1039,7 +1075,9 @@ def extract_datetime(text: str, now: datetime, tz: str) -> datetime | None:
     zone = ZoneInfo(tz)
     now_local = now.astimezone(zone)
     clean = _clean_for_dates(text)
-    hits = sorted(_date_hits(clean, now_local, tz), key=lambda h: h.pos)
+    # The most specific mention wins ("Monday December 7", "starts today, to go out on January 12"); ties
+    # go to the first one.
+    hits = sorted(_date_hits(clean, now_local, tz), key=lambda h: (-h.rank, h.pos))
     date_spans = [h.span for h in hits]
     clock_hits = [h for h in _time_hits(clean) if not _overlaps(h.span, date_spans)]
     clock = clock_hits[0].value if clock_hits else None
@@ -1117,8 +1155,10 @@ def extract_count(text: str) -> int | None:
 _PERIOD_BUCKETS = ((7, "7d"), (14, "14d"), (30, "30d"), (90, "90d"), (365, "365d"))
 _PERIOD_UNIT_DAYS = {"d": 1, "day": 1, "week": 7, "fortnight": 14, "month": 30, "quarter": 90, "year": 365}
 _PERIOD_N_RE = re.compile(
-    rf"\b(?:last|past|previous|prior|recent|trailing)\s+(?P<n>\d+|{_NUMWORD}|a\s+couple\s+of|a\s+few|couple\s+of)"
-    r"\s*(?P<unit>days?|d|weeks?|fortnights?|months?|quarters?|years?)\b",
+    rf"\b(?:(?:last|past|previous|prior|recent|trailing)\s+(?P<n>\d+|{_NUMWORD}|a\s+couple\s+of|a\s+few|couple\s+of)"
+    r"\s*(?P<unit>days?|d|weeks?|fortnights?|months?|quarters?|years?)"
+    # "a 90-day overview"
+    r"|(?P<n3>\d+)-(?P<unit3>day|week|month))\b",
     re.I,
 )
 _PERIOD_FIXED: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -1149,9 +1189,9 @@ def _bucket(days: int) -> str:
 def _period_matches(text: str) -> list[tuple[int, Span, str]]:
     found: list[tuple[int, Span, str]] = []
     for m in _PERIOD_N_RE.finditer(text):
-        raw = re.sub(r"\s+", " ", m.group("n").lower())
+        raw = re.sub(r"\s+", " ", (m.group("n") or m.group("n3")).lower())
         n = _VAGUE_COUNTS.get(raw) or _words_to_int(raw) or 0
-        unit = m.group("unit").lower().rstrip("s")
+        unit = (m.group("unit") or m.group("unit3")).lower().rstrip("s")
         if n > 0:
             found.append((m.start(), m.span(), _bucket(n * _PERIOD_UNIT_DAYS[unit])))
     for pattern, name in _PERIOD_FIXED:
