@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast lint typecheck test-llm bench clean
+.PHONY: install demo test test-fast lint typecheck eval test-llm bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 2; }
@@ -32,6 +32,12 @@ test: $(STAMP)
 	bash scripts/services.sh install
 	$(MAKE) lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider
+	$(MAKE) eval
+
+# The agent-behaviour eval suite on the offline model: pass^3 must stay at or above 0.9.
+eval: $(STAMP)
+	$(VENV)/bin/studio eval evals/cases --trials 3 --min-pass 0.9 --json .test-artifacts/eval.json \
+		--report .test-artifacts/eval.md
 
 test-fast: $(STAMP)
 	$(VENV)/bin/pytest -q -p no:cacheprovider -m unit

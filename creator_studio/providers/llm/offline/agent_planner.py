@@ -138,11 +138,14 @@ def plan_steps(task: str, allowed: set[str], upstream: str = "") -> list[Step]:
     quotes = masked.spans
     steps: list[Step] = []
     for clause, tool in fragments:
-        if tool in IMPLIED_PRODUCER and not _has_producer(steps, tool) and not _has_own_input(tool, clause,
-                                                                                             upstream):
-            producer = IMPLIED_PRODUCER[tool]
-            if producer in allowed:
-                steps.append(Step(index=len(steps), tool=producer, clause=clause, implied=True, quotes=quotes))
+        producer = _implied_producer(tool, clause)
+        if producer and producer in allowed and not _has_producer(steps, tool) and not _has_own_input(
+                tool, clause, upstream):
+            steps.append(Step(index=len(steps), tool=producer, clause=clause, implied=True, quotes=quotes))
+        if tool in ("pause_workflow", "resume_workflow") and _RESTART.search(clause):
+            # "turn it off and on again" / "restart it": a pause followed by a resume of the same workflow
+            steps.append(Step(index=len(steps), tool="pause_workflow", clause=clause, quotes=quotes))
+            tool = "resume_workflow"
         steps.append(Step(index=len(steps), tool=tool, clause=clause, quotes=quotes))
     for step in steps:
         wanted = PRODUCERS.get(step.tool, ())
@@ -151,6 +154,17 @@ def plan_steps(task: str, allowed: set[str], upstream: str = "") -> list[Step]:
                 step.producer = earlier.index
                 break
     return steps
+
+
+_RESTART = re.compile(r"\b(?:off and (?:back )?on|restart|reboot|re-?start)\b", re.IGNORECASE)
+
+
+def _implied_producer(tool: str, clause: str) -> str | None:
+    """The step a tool needs first when the creator gave nothing to work from. A payment link "for a new
+    $15/month membership" needs that product created first; without a price there is nothing to create."""
+    if tool == "create_payment_link":
+        return "create_product" if slots.extract_price(clause) is not None else None
+    return IMPLIED_PRODUCER.get(tool)
 
 
 def _fragments(masked_task: str, allowed: set[str]) -> list[tuple[str, str]]:
@@ -228,6 +242,8 @@ def _has_own_input(tool: str, clause: str, upstream: str) -> bool:
         return bool(_ID["workflow"].search(text))
     if tool == "invite_to_community":
         return bool(_handles(clause))
+    if tool == "create_payment_link":
+        return bool(_ID["product"].search(text) or _ID["price"].search(text))
     return False
 
 
@@ -757,10 +773,11 @@ def build_workflow_action(state: PlanState, step: Step) -> list[dict[str, Any]]:
         workflows.extend(result.get("workflows", []))
     if not workflows:
         raise Skip("there are no workflows to act on")
-    best = max(workflows, key=lambda w: fuzz.token_set_ratio(str(w.get("name", "")).lower(), step.clause.lower()))
-    if fuzz.token_set_ratio(str(best.get("name", "")).lower(), step.clause.lower()) < 50:
-        raise Skip("I could not tell which workflow you meant; name it as shown by list_workflows")
-    return [{"workflow_id": best["id"]}]
+    for text in (step.clause, state.task):  # "turn it off": the workflow was named earlier in the goal
+        best = max(workflows, key=lambda w: fuzz.token_set_ratio(str(w.get("name", "")).lower(), text.lower()))
+        if fuzz.token_set_ratio(str(best.get("name", "")).lower(), text.lower()) >= 50:
+            return [{"workflow_id": best["id"]}]
+    raise Skip("I could not tell which workflow you meant; name it as shown by list_workflows")
 
 
 _EVENT_HINTS = {

@@ -44,7 +44,9 @@ def _correct(word: str) -> str:
     if len(lowered) < 5 or lowered in _vocabulary():
         return word
     match = process.extractOne(lowered, _vocabulary(), scorer=fuzz.ratio, score_cutoff=84)
-    return match[0] if match else word
+    # Typos keep the first letter ("shedule", "linkdin"); a different first letter is another word ("again" is
+    # not "gain").
+    return match[0] if match and match[0][0] == lowered[0] else word
 
 
 def normalise(text: str) -> str:
