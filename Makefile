@@ -36,6 +36,7 @@ test: $(STAMP)
 
 # The agent-behaviour eval suite on the offline model: pass^3 must stay at or above 0.9.
 eval: $(STAMP)
+	mkdir -p .test-artifacts
 	$(VENV)/bin/studio eval evals/cases --trials 3 --min-pass 0.9 --json .test-artifacts/eval.json \
 		--report .test-artifacts/eval.md
 
