@@ -141,4 +141,19 @@ timeout --kill-after=30 "$TESTS_TIMEOUT_S" "$VENV/bin/pytest" -q -p no:cacheprov
 status=$?
 set -e
 [ "$status" -eq 124 ] && log "the tests did not finish within ${TESTS_TIMEOUT_S}s"
+[ "$status" -eq 0 ] || exit "$status"
+
+# 5. A slice of the eval suite on the real model, through the same `studio eval` command CI runs offline.
+# A 135M model's score is not the point (no --min-pass): the command must run the cases end to end on the
+# wire and write its report.
+mkdir -p .test-artifacts
+log "studio eval on openai:$MODEL_ALIAS (a slice of evals/cases)"
+set +e
+STUDIO_HOME="$(mktemp -d)" timeout --kill-after=30 900 "$VENV/bin/studio" eval evals/cases \
+    --only 'content-draft-00[1-3]' --only 'revenue-metrics-001' --only 'out-of-scope-knowledge-001' \
+    --model "openai:$MODEL_ALIAS" --base-url "$BASE_URL" --trials 1 --no-judge \
+    --json .test-artifacts/eval-llm.json --report .test-artifacts/eval-llm.md
+status=$?
+set -e
+[ "$status" -eq 0 ] && log "eval slice on the real model: report in .test-artifacts/eval-llm.md"
 exit "$status"
