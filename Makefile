@@ -31,8 +31,8 @@ typecheck: lint
 test: $(STAMP)
 	bash scripts/services.sh install
 	$(MAKE) lint
-	$(VENV)/bin/pytest -q -p no:cacheprovider
 	$(MAKE) eval
+	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 # The agent-behaviour eval suite on the offline model: pass^3 must stay at or above 0.9.
 eval: $(STAMP)
