@@ -27,13 +27,5 @@ class Conflict(StudioError):
     code = "conflict"
 
 
-class BudgetExceeded(StudioError):
-    code = "budget_exceeded"
-
-
-class ApprovalRequired(StudioError):
-    code = "approval_required"
-
-
 class ConfigurationError(StudioError):
     code = "configuration_error"

@@ -53,9 +53,6 @@ class Settings(BaseSettings):
             return f"openai:{self.openai_model}"
         return "offline"
 
-    def workspace_dir(self) -> Path:
-        return self.home
-
     def sqlalchemy_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -38,13 +38,6 @@ def prompt_path(name: str, version: int | None = None) -> Path:
     return versions[version if version is not None else max(versions)]
 
 
-def prompt_version(name: str) -> str:
-    path = prompt_path(name)
-    match = _VERSIONED.match(path.name)
-    assert match is not None
-    return f"{name}.v{match.group('version')}"
-
-
 @cache
 def load_text(name: str) -> str:
     return prompt_path(name).read_text(encoding="utf-8")
