@@ -37,6 +37,26 @@ class Settings(BaseSettings):
     max_tool_calls: int = Field(default=40, ge=1, description="Tool calls one run may make.")
     max_agent_steps: int = Field(default=8, ge=1, description="Model turns one agent may take per sub-task.")
 
+    # Vector memory (creator_studio/memory): a persistent client in `home` unless a Chroma server is given.
+    chroma_url: str | None = Field(default=None, description="Chroma server URL, e.g. http://127.0.0.1:8000.")
+    # Embeddings: the shipped MiniLM model unless an OpenAI-compatible embeddings model is named.
+    embedding_model: str | None = Field(default=None, description="OpenAI-compatible embeddings model name.")
+
+    # Connections (creator_studio/providers): "sandbox" or "real"; OAuth tokens are Fernet-encrypted at rest.
+    providers: str = Field(default="sandbox", description="sandbox or real platform, email and payment adapters.")
+    secret_key: SecretStr | None = Field(default=None, description="Fernet key for tokens at rest.")
+    stripe_api_key: SecretStr | None = None
+    stripe_api_base: str | None = Field(default=None, description="Stripe API base (localstripe in tests).")
+    stripe_webhook_secret: SecretStr | None = None
+    smtp_url: str | None = Field(default=None, description="smtp://user:pass@host:port for outgoing email.")
+
+    # Events and jobs (creator_studio/events, creator_studio/automation): in-process unless Redis is given.
+    redis_url: str | None = Field(default=None, description="Redis URL: events on Redis Streams, job leases.")
+
+    # HTTP API and dashboard (creator_studio/api).
+    api_host: str = "127.0.0.1"
+    api_port: int = 8400
+
     log_level: str = "WARNING"
     log_json: bool = True
 

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# System services the test suite needs, from Debian packages. The walking skeleton needs none beyond
-# SQLite (built into Python); later tiers add redis-server, postgresql and chromium here.
+# System packages the test suite needs, from Debian. Tests start their own servers from these binaries
+# (redis-server, postgres, chromium) on loopback ports in temporary directories and stop them afterwards.
 set -euo pipefail
 case "${1:-install}" in
   install)
-    packages=()
-    # ffmpeg/redis/postgresql/chromium will be listed here as the suites that need them land.
+    packages=(redis-server postgresql chromium ffmpeg espeak-ng)
     if [ ${#packages[@]} -gt 0 ]; then
       missing=()
       for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
