@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from creator_studio.tools.types import SocialPlatform
 
@@ -37,6 +39,7 @@ class PublishedPost(BaseModel):
     published_at: datetime
     metrics: PostMetrics
     topic: str | None = None
+    media: list[str] = Field(default_factory=list, description="Paths of the images or video attached.")
 
 
 class Comment(BaseModel):
@@ -66,7 +69,7 @@ class SocialProvider(Protocol):
     def accounts(self, workspace_id: str, platform: SocialPlatform | None = None) -> list[Account]: ...
 
     def publish(self, workspace_id: str, platform: SocialPlatform, text: str, *, account: str | None,
-                idempotency_key: str, topic: str | None = None) -> PublishedPost: ...
+                idempotency_key: str, topic: str | None = None, media: Sequence[Path] = ()) -> PublishedPost: ...
 
     def posts(self, workspace_id: str, *, platform: SocialPlatform | None = None,
               since: datetime | None = None) -> list[PublishedPost]: ...

@@ -6,7 +6,9 @@ key twice returns the first result instead of posting again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import JSON, Boolean, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -48,6 +50,7 @@ class SandboxPostRow(Base):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime())
     idempotency_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
     metrics: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    media: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class SandboxCommentRow(Base):
@@ -88,7 +91,7 @@ class SandboxSocialProvider:
 
     def publish(self, workspace_id: str, platform: SocialPlatform, text: str, *, account: str | None,
                 idempotency_key: str, topic: str | None = None, published_at: datetime | None = None,
-                metrics: PostMetrics | None = None) -> PublishedPost:
+                metrics: PostMetrics | None = None, media: Sequence[Path] = ()) -> PublishedPost:
         with self._db.transaction() as session:
             existing = session.scalar(select(SandboxPostRow).where(
                 SandboxPostRow.workspace_id == workspace_id, SandboxPostRow.idempotency_key == idempotency_key))
@@ -98,7 +101,7 @@ class SandboxSocialProvider:
             row = SandboxPostRow(id=new_id("post"), workspace_id=workspace_id, platform=platform, account=handle,
                                  text=text, topic=topic, published_at=published_at or utcnow(),
                                  idempotency_key=idempotency_key,
-                                 metrics=(metrics or PostMetrics()).model_dump())
+                                 metrics=(metrics or PostMetrics()).model_dump(), media=[str(p) for p in media])
             session.add(row)
             session.flush()
             return _post(row)
@@ -206,7 +209,8 @@ def _post(row: SandboxPostRow) -> PublishedPost:
     return PublishedPost(id=row.id, platform=row.platform, account=row.account,
                          text=row.text, topic=row.topic,
                          url=_URL[row.platform].format(handle=row.account, id=row.id),
-                         published_at=row.published_at, metrics=PostMetrics.model_validate(row.metrics or {}))
+                         published_at=row.published_at, metrics=PostMetrics.model_validate(row.metrics or {}),
+                         media=list(row.media or []))
 
 
 def _comment(row: SandboxCommentRow) -> Comment:

@@ -1,0 +1,1 @@
+"""Connected platform accounts: tokens encrypted at rest, refreshed before expiry, never logged."""

@@ -1,0 +1,1 @@
+"""Real platform adapters, one module per platform."""
