@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from creator_studio.events.schemas import EVENT_TYPE_NAMES
 from creator_studio.tools.types import AGENT_NAMES, AwareDatetime, Period
 
 # --------------------------------------------------------------------------------------------------------
@@ -224,10 +225,15 @@ CronExpression = Annotated[
 ]
 
 
+# After downtime: run every firing that was missed (catch_up) or only the latest one and log the rest (skip).
+MissedRunPolicy = Literal["catch_up", "skip"]
+
+
 class CronTrigger(_Definition):
     type: Literal["cron"] = "cron"
     cron: CronExpression
     timezone: str | None = Field(default=None, description="IANA zone; default: the workspace's time zone.")
+    missed: MissedRunPolicy = Field(default="skip", description="After downtime: catch_up or skip missed runs.")
 
     @field_validator("cron")
     @classmethod
@@ -247,14 +253,7 @@ class CronTrigger(_Definition):
 # the product brief (audience, system), the name ends in a verb's past form, e.g. content.published,
 # revenue.payment_failed, audience.comment_received. The brief's own event names are always accepted.
 EVENT_NAMESPACES = (*AGENT_NAMES, "audience", "system")
-KNOWN_EVENTS = frozenset({
-    "content.published", "content.engagement_received", "content.milestone_reached", "content.optimized",
-    "audience.follower_gained", "audience.engagement_threshold_crossed", "audience.member_joined",
-    "audience.lead_qualified", "audience.comment_received", "revenue.purchase_completed",
-    "revenue.subscription_upgraded", "revenue.payment_failed", "revenue.churn_risk_detected",
-    "system.workflow_completed", "system.integration_error", "system.performance_alert",
-    "system.recommendation_generated",
-})
+KNOWN_EVENTS = EVENT_TYPE_NAMES  # one source of truth: the registry in creator_studio/events/schemas.py
 _EVENT = re.compile(r"^([a-z_]+)\.([a-z][a-z0-9]*(?:_[a-z0-9]+)*)$")
 _IRREGULAR_PAST = frozenset(
     {
@@ -349,6 +348,10 @@ Metric = Literal[
     "newsletter_subscribers",
     "unreplied_comments",
     "failed_payments",
+    # Behavioural metrics of the seed's sequences, read through automation.metrics.MetricSource.
+    "community_participation",
+    "churn_risk",
+    "funnel_progression",
 ]
 Comparison = Literal["<", ">"]
 
@@ -370,6 +373,7 @@ class OnceTrigger(_Definition):
 
     type: Literal["once"] = "once"
     at: AwareDatetime
+    missed: MissedRunPolicy = Field(default="catch_up", description="If the worker was down then: run late or skip.")
 
     def describe(self, zone: ZoneInfo) -> str:
         return f"once, at {self.at.astimezone(zone).strftime('%a %d %b %Y %H:%M')} ({zone.key})"
@@ -382,7 +386,20 @@ Trigger = Annotated[CronTrigger | EventTrigger | ThresholdTrigger | OnceTrigger,
 # --------------------------------------------------------------------------------------------------------
 
 
-class ToolStep(_Definition):
+class _Retrying(_Definition):
+    """Per-step retries: a failed attempt is tried again after `retry_delay`, doubling each time."""
+
+    retries: int = Field(default=0, ge=0, le=10, description="Extra attempts after a failure.")
+    retry_delay: str = Field(default="1m", description="Wait before the first retry: 30s, 1m, 2h.")
+
+    @field_validator("retry_delay")
+    @classmethod
+    def _check_delay(cls, value: str) -> str:
+        parse_duration(value, allow_seconds=True)
+        return value.strip().lower()
+
+
+class ToolStep(_Retrying):
     type: Literal["tool"] = "tool"
     tool: str = Field(description="A tool of the catalogue, e.g. start_email_sequence.")
     args: dict[str, Any] = Field(
@@ -418,7 +435,7 @@ class ToolStep(_Definition):
         return f"call {self.tool}({shown})"
 
 
-class GoalStep(_Definition):
+class GoalStep(_Retrying):
     type: Literal["goal"] = "goal"
     goal: str = Field(min_length=3, max_length=2000, description="A goal the Command Center plans and runs.")
 
@@ -426,8 +443,9 @@ class GoalStep(_Definition):
         return f"run the goal “{self.goal}”"
 
 
-_DURATION = re.compile(r"^(\d{1,4})(m|h|d|w)$")
+_DURATION = re.compile(r"^(\d{1,4})(s|m|h|d|w)$")
 _DURATION_UNIT = {
+    "s": timedelta(seconds=1),
     "m": timedelta(minutes=1),
     "h": timedelta(hours=1),
     "d": timedelta(days=1),
@@ -436,9 +454,9 @@ _DURATION_UNIT = {
 MAX_WAIT = timedelta(days=90)
 
 
-def parse_duration(text: str) -> timedelta:
+def parse_duration(text: str, *, allow_seconds: bool = False) -> timedelta:
     match = _DURATION.match(text.strip().lower())
-    if not match or int(match.group(1)) == 0:
+    if not match or int(match.group(1)) == 0 or (match.group(2) == "s" and not allow_seconds):
         raise ValueError(f"duration {text!r} is not like '30m', '2h', '2d' or '1w'")
     duration = int(match.group(1)) * _DURATION_UNIT[match.group(2)]
     if duration > MAX_WAIT:
@@ -501,17 +519,41 @@ class ConditionStep(_Definition):
         return f"continue only if {self.if_.field} {self.if_.op} {self.if_.value!r}"
 
 
-Step = Annotated[ToolStep | GoalStep | WaitStep | ConditionStep, Field(discriminator="type")]
+class BranchStep(_Definition):
+    """If the condition holds, run `then`, else run `else`; either way continue with the following steps."""
+
+    type: Literal["branch"] = "branch"
+    if_: Condition = Field(alias="if")
+    then: list[Step] = Field(min_length=1)
+    else_: list[Step] = Field(default_factory=list, alias="else")
+
+    def describe(self) -> str:
+        other = f", else {len(self.else_)} step(s)" if self.else_ else ""
+        return f"if {self.if_.field} {self.if_.op} {self.if_.value!r}: {len(self.then)} step(s){other}"
+
+
+Step = Annotated[ToolStep | GoalStep | WaitStep | ConditionStep | BranchStep, Field(discriminator="type")]
+BranchStep.model_rebuild()
 MAX_STEPS = 50
+
+
+def flat_steps(steps: list[Any]) -> list[Any]:
+    """Every step, branches opened (for counting and checks)."""
+    found: list[Any] = []
+    for step in steps:
+        found.append(step)
+        if isinstance(step, BranchStep):
+            found += flat_steps(step.then) + flat_steps(step.else_)
+    return found
 
 
 def check_steps(steps: list[Any]) -> list[Any]:
     """Shared by the definition and the tool arguments: non-empty, bounded, and at least one real action."""
     if not steps:
         raise ValueError('a workflow needs at least one step, e.g. {"type": "goal", "goal": "..."}')
-    if len(steps) > MAX_STEPS:
-        raise ValueError(f"a workflow has at most {MAX_STEPS} steps (got {len(steps)})")
-    if not any(isinstance(step, ToolStep | GoalStep) for step in steps):
+    if len(flat_steps(steps)) > MAX_STEPS:
+        raise ValueError(f"a workflow has at most {MAX_STEPS} steps (got {len(flat_steps(steps))})")
+    if not any(isinstance(step, ToolStep | GoalStep) for step in flat_steps(steps)):
         raise ValueError("a workflow needs at least one tool or goal step; waits and conditions alone do nothing")
     return steps
 
@@ -521,8 +563,20 @@ class WorkflowDefinition(_Definition):
 
     trigger: Trigger
     steps: list[Step]
+    # The workflow (by name) that runs when a run fails after its retries, with the failure as its event.
+    on_error: str | None = Field(default=None, max_length=120)
 
     @field_validator("steps")
     @classmethod
     def _check_steps(cls, value: list[Any]) -> list[Any]:
         return check_steps(value)
+
+
+class WorkflowFile(WorkflowDefinition):
+    """A workflow as written in a YAML or JSON file (`studio workflows create FILE`, the templates)."""
+
+    name: str = Field(min_length=1, max_length=120)
+    description: str | None = Field(default=None, max_length=2000)
+
+    def definition(self) -> WorkflowDefinition:
+        return WorkflowDefinition.model_validate(self.model_dump(exclude={"name", "description"}, by_alias=True))

@@ -1,13 +1,14 @@
 """Automation Lab's rules: workflows (trigger + steps), their runs, schedules and the system's health.
 
-Executing steps is the workflow worker's job (a later issue): this service stores workflows, computes when
-a scheduled one is due (`next_run_at`, in its time zone), queues runs and reports on them.
+Executing steps is the worker's job (`automation.worker`, `automation.engine`): this service stores
+workflows and their versions, computes when a scheduled one is due (`next_run_at`, in its time zone),
+queues runs (as jobs the workers claim) and reports on them.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
@@ -23,8 +24,17 @@ from creator_studio.automation.definitions import (
     Step,
     Trigger,
     WorkflowDefinition,
+    WorkflowFile,
 )
-from creator_studio.automation.models import WorkflowChangeRow, WorkflowRow, WorkflowRunRow
+from creator_studio.automation.metrics import MetricSource, SandboxMetricSource
+from creator_studio.automation.models import (
+    JobRow,
+    WorkflowChangeRow,
+    WorkflowRow,
+    WorkflowRunRow,
+    WorkflowStepRunRow,
+    WorkflowVersionRow,
+)
 from creator_studio.errors import Conflict, InvalidInput, NotFound
 from creator_studio.logs import get_logger
 from creator_studio.store.db import Database, new_id
@@ -33,8 +43,8 @@ from creator_studio.workspaces.service import Workspace
 log = get_logger("automation")
 
 WorkflowStatus = Literal["active", "paused"]
-RunStatus = Literal["queued", "running", "succeeded", "failed", "skipped", "cancelled"]
-RunTrigger = Literal["manual", "cron", "event", "threshold", "once"]
+RunStatus = Literal["queued", "running", "waiting", "succeeded", "failed", "skipped", "cancelled"]
+RunTrigger = Literal["manual", "cron", "event", "threshold", "once", "error"]
 
 KeyedRow = TypeVar("KeyedRow", WorkflowRow, WorkflowRunRow, WorkflowChangeRow)
 
@@ -70,6 +80,18 @@ class Workflow(BaseModel):
     created_at: datetime
 
 
+class StepRun(BaseModel):
+    position: int
+    step_type: str
+    label: str
+    attempt: int
+    status: str
+    output: dict[str, Any] | None
+    error: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
 class WorkflowStatusChange(BaseModel):
     action: Literal["pause", "resume"]
     changed: bool  # False: the workflow was already in that state, nothing was done
@@ -96,8 +118,10 @@ class SystemHealth(BaseModel):
 
 
 class AutomationService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, metrics: MetricSource | None = None) -> None:
         self._db = db
+        # Where threshold triggers and metric conditions read their numbers (analytics plugs in here).
+        self.metrics: MetricSource = metrics or SandboxMetricSource(db)
 
     # Reading ----------------------------------------------------------------------------------------
     def list_workflows(self, ws: Workspace, *, status: WorkflowStatus | None = None) -> list[Workflow]:
@@ -136,6 +160,56 @@ class AutomationService:
                 query = query.where(WorkflowRunRow.status == status)
             query = query.order_by(WorkflowRunRow.queued_at.desc(), WorkflowRunRow.id).limit(limit)
             return [_run(run, name) for run, name in session.execute(query).all()]
+
+    def step_runs(self, ws: Workspace, run_id: str) -> list[StepRun]:
+        """Every attempt at every step of one run, in the order they happened."""
+        with self._db.transaction() as session:
+            run = session.get(WorkflowRunRow, run_id)
+            if run is None or run.workspace_id != ws.id:
+                raise NotFound(f"There is no workflow run {run_id!r} in this workspace: `studio workflows runs` "
+                               f"lists them.")
+            rows = session.scalars(select(WorkflowStepRunRow).where(WorkflowStepRunRow.run_id == run_id)
+                                   .order_by(WorkflowStepRunRow.started_at, WorkflowStepRunRow.position)).all()
+            return [StepRun.model_validate(row, from_attributes=True) for row in rows]
+
+    def find_workflow(self, ws: Workspace, name_or_id: str) -> Workflow:
+        """A workflow by id or by its exact name."""
+        with self._db.transaction() as session:
+            row = session.get(WorkflowRow, name_or_id)
+            if row is None or row.workspace_id != ws.id:
+                row = session.scalar(select(WorkflowRow).where(WorkflowRow.workspace_id == ws.id,
+                                                               WorkflowRow.name == name_or_id))
+            if row is None:
+                raise NotFound(f"There is no workflow {name_or_id!r} in this workspace: `studio workflows list` "
+                               f"shows names and ids.")
+            return _workflow(row, self._latest_runs(session, ws).get(row.id))
+
+    def save_workflow(self, ws: Workspace, file: WorkflowFile, *, now: datetime) -> tuple[Workflow, bool]:
+        """Create the workflow of a file, or give the workflow of that name a new version if its definition
+        changed. Returns the workflow and whether anything was written."""
+        definition = file.definition()
+        with self._db.transaction() as session:
+            row = session.scalar(select(WorkflowRow).where(WorkflowRow.workspace_id == ws.id,
+                                                           WorkflowRow.name == " ".join(file.name.split())))
+            if row is not None:
+                pinned = _pin_zone(ws, definition)
+                if _definition(row).model_dump(mode="json") == pinned.model_dump(mode="json"):
+                    return _workflow(row, self._latest_runs(session, ws).get(row.id)), False
+                row.version += 1
+                row.definition = pinned.model_dump(mode="json")
+                row.trigger_type = pinned.trigger.type
+                row.trigger_state = None
+                row.updated_at = now
+                if row.status == "active":
+                    row.next_run_at = self.next_run_at(ws, pinned.trigger, now)
+                session.add(WorkflowVersionRow(workflow_id=row.id, version=row.version, definition=row.definition,
+                                               created_at=now))
+                session.flush()
+                log.info("workflow updated", extra={"workspace_id": ws.id, "workflow_id": row.id,
+                                                    "version": row.version})
+                return _workflow(row, self._latest_runs(session, ws).get(row.id)), True
+        key = f"file:{ws.id}:{file.name}:{now.isoformat()}"
+        return self.create_workflow(ws, name=file.name, definition=definition, idempotency_key=key, now=now), True
 
     def next_run_at(self, ws: Workspace, trigger: Trigger, after: datetime) -> datetime | None:
         """When a trigger next fires on its own: cron and one-off triggers have a time, events do not."""
@@ -224,11 +298,8 @@ class AutomationService:
         idempotency_key: str,
         now: datetime,
     ) -> WorkflowRow:
+        definition = _pin_zone(ws, definition)
         trigger = definition.trigger
-        if isinstance(trigger, CronTrigger) and trigger.timezone is None:
-            # Pin the zone the creator meant: moving the workspace later must not move existing schedules.
-            trigger = trigger.model_copy(update={"timezone": ws.timezone})
-            definition = definition.model_copy(update={"trigger": trigger})
         if isinstance(trigger, OnceTrigger) and trigger.at <= now:
             raise InvalidInput(f"at: {trigger.at.isoformat()} is in the past; choose a time after {now.isoformat()}.")
         row = WorkflowRow(
@@ -246,6 +317,7 @@ class AutomationService:
         )
         session.add(row)
         session.flush()
+        session.add(WorkflowVersionRow(workflow_id=row.id, version=1, definition=row.definition, created_at=now))
         log.info("workflow created", extra={"workspace_id": ws.id, "workflow_id": row.id})
         return row
 
@@ -342,9 +414,15 @@ class AutomationService:
                 status="queued",
                 queued_at=now,
                 idempotency_key=idempotency_key,
+                context={},
+                cursor=0,
             )
             session.add(run)
             session.flush()
+            # The job a worker claims to execute it; queued in the same transaction so no run is forgotten.
+            session.add(JobRow(id=new_id("job"), workspace_id=ws.id, kind="workflow_run", key=f"manual:{run.id}",
+                               payload={"run_id": run.id}, due_at=now, status="due", attempts=0,
+                               created_at=now))
             return _run(run, row.name)
 
     def record_run(
@@ -492,6 +570,14 @@ class AutomationService:
             .where(WorkflowRunRow.workspace_id == ws.id)
         ).all()
         return {row.workflow_id: row for row in rows}
+
+
+def _pin_zone(ws: Workspace, definition: WorkflowDefinition) -> WorkflowDefinition:
+    """Pin the zone the creator meant: moving the workspace later must not move existing schedules."""
+    trigger = definition.trigger
+    if isinstance(trigger, CronTrigger) and trigger.timezone is None:
+        return definition.model_copy(update={"trigger": trigger.model_copy(update={"timezone": ws.timezone})})
+    return definition
 
 
 def _definition(row: WorkflowRow) -> WorkflowDefinition:

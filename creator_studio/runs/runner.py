@@ -1,6 +1,7 @@
 """Starting, resuming and reporting runs: the one way the CLI, the API, schedules and evals drive the graph.
 
-A run is a LangGraph thread (thread_id = run id) checkpointed in SQLite. It stops when it finishes or when
+A run is a LangGraph thread (thread_id = run id) checkpointed in SQLite, or in PostgreSQL when the app
+data is there. It stops when it finishes or when
 it waits for approvals; approvals are rows in the approvals table, and a run resumes once every approval
 of a pending interrupt is decided. A run whose process died resumes from its last checkpoint.
 """
@@ -14,6 +15,7 @@ from contextlib import suppress
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command, Interrupt
 from pydantic import BaseModel
@@ -23,6 +25,7 @@ from creator_studio.graphs.command_center import build_graph
 from creator_studio.logs import get_logger
 from creator_studio.runs.approvals import Approval, ApprovalBatch, ApprovalDecision
 from creator_studio.runs.records import RunRecord, Step, Usage
+from creator_studio.settings import Settings
 from creator_studio.store.db import new_id
 from creator_studio.studio import Studio
 
@@ -71,17 +74,14 @@ class RunOutcome(BaseModel):
 class Runner:
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
-        path = studio.settings.checkpoint_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._connection = sqlite3.connect(str(path), check_same_thread=False)
-        self._connection.execute("PRAGMA journal_mode=WAL")
-        self.checkpointer = SqliteSaver(self._connection)
+        self._close_checkpointer: Callable[[], None]
+        self.checkpointer: BaseCheckpointSaver[Any]
+        self.checkpointer, self._close_checkpointer = _build_checkpointer(studio.settings)
         self.graph = build_graph(studio, self.checkpointer)
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        with suppress(sqlite3.Error):
-            self._connection.close()
+        self._close_checkpointer()
 
     # Entry points ---------------------------------------------------------------------------------------
     def start(self, goal: str, *, workspace_id: str | None = None, auto_approve: bool = False,
@@ -222,6 +222,40 @@ class Runner:
                                  prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
                                  latency_ms=usage.model_latency_ms),
             steps=steps)
+
+
+def _build_checkpointer(settings: Settings) -> tuple[BaseCheckpointSaver[Any], Callable[[], None]]:
+    """Checkpoints live beside the app data: PostgreSQL when the database URL is PostgreSQL, else SQLite."""
+    url = settings.sqlalchemy_url()
+    if url.startswith("postgresql"):
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
+
+        # psycopg wants a plain libpq URL; these connection settings are the ones PostgresSaver documents.
+        conninfo = "postgresql://" + url.split("://", 1)[1]
+        pool: ConnectionPool[Any] = ConnectionPool(
+            conninfo, min_size=1, max_size=8, open=True,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row})
+        saver = PostgresSaver(pool)
+        with pool.connection() as conn:
+            # Several workers may start at once: the advisory lock keeps setup's migrations from racing.
+            conn.execute("SELECT pg_advisory_lock(7007001)")
+            try:
+                saver.setup()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(7007001)")
+        return saver, pool.close
+    path = settings.checkpoint_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(str(path), check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+
+    def close() -> None:
+        with suppress(sqlite3.Error):
+            connection.close()
+
+    return SqliteSaver(connection), close
 
 
 def _subtask_order(step_key: str) -> tuple[int, str]:

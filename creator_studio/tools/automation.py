@@ -69,7 +69,7 @@ def list_workflows(ctx: ToolContext, args: ListWorkflowsArgs) -> WorkflowsResult
 
 class WorkflowRunsArgs(ToolArgs):
     workflow_id: str | None = None
-    status: Literal["queued", "running", "succeeded", "failed", "skipped", "cancelled"] | None = None
+    status: Literal["queued", "running", "waiting", "succeeded", "failed", "skipped", "cancelled"] | None = None
 
 
 class WorkflowRunsResult(ToolResult):

@@ -55,8 +55,8 @@ def test_seeded_workflows_are_listed_with_their_schedule(ctx: ToolContext) -> No
     assert {w["name"] for w in listed} == {WEEKLY_PLAN, PAYMENT_FOLLOW_UP}
     plan = by_name(ctx, WEEKLY_PLAN)
     assert plan["status"] == "active" and plan["version"] == 1
-    assert plan["trigger"] == {"type": "cron", "cron": "0 9 * * 1", "timezone": "Europe/Berlin"}
-    assert plan["steps"] == [GOAL_STEP]
+    assert plan["trigger"] == {"type": "cron", "cron": "0 9 * * 1", "timezone": "Europe/Berlin", "missed": "skip"}
+    assert plan["steps"] == [{**GOAL_STEP, "retries": 0, "retry_delay": "1m"}]
     # Wednesday 25 November 15:00 in Berlin: the next Monday 09:00 is the 30th.
     assert local(plan["next_run_at"]) == datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN)
     assert plan["last_run_status"] == "succeeded"
@@ -147,11 +147,13 @@ def test_create_cron_workflow_pins_the_workspace_zone_and_computes_the_next_run(
     assert created["status"] == "active" and created["version"] == 1
     assert created["trigger"]["timezone"] == "Europe/Berlin"
     assert local(created["next_run_at"]) == datetime(2026, 11, 27, 16, 30, tzinfo=BERLIN)
+    no_retries = {"retries": 0, "retry_delay": "1m"}  # the defaults, stored explicitly
     assert created["steps"] == [
-        {"type": "tool", "tool": "draft_post", "args": {"platform": "linkedin", "topic": "weekly recap"}},
+        {"type": "tool", "tool": "draft_post", "args": {"platform": "linkedin", "topic": "weekly recap"},
+         **no_retries},
         {"type": "wait", "duration": "2h"},
         {"type": "condition", "if": {"field": "engagement_rate", "op": "<", "value": 0.02}},
-        {"type": "goal", "goal": "write a follow-up post"},
+        {"type": "goal", "goal": "write a follow-up post", **no_retries},
     ]
     assert "Friday at 16:30" in outcome.summary
 
@@ -293,8 +295,10 @@ def test_schedule_goal_with_cron_is_a_one_step_workflow(ctx: ToolContext) -> Non
     outcome = invoke_tool(ctx, "schedule_goal", {"goal": "summarise last week's comments", "cron": "0 8 * * 1-5"})
     assert outcome.ok, outcome.error
     created = next(w for w in workflows(ctx) if w["id"] == outcome.result["workflow"]["id"])  # type: ignore[index]
-    assert created["steps"] == [{"type": "goal", "goal": "summarise last week's comments"}]
-    assert created["trigger"] == {"type": "cron", "cron": "0 8 * * 1-5", "timezone": "Europe/Berlin"}
+    assert created["steps"] == [{"type": "goal", "goal": "summarise last week's comments", "retries": 0,
+                                 "retry_delay": "1m"}]
+    assert created["trigger"] == {"type": "cron", "cron": "0 8 * * 1-5", "timezone": "Europe/Berlin",
+                                  "missed": "skip"}
     assert local(created["next_run_at"]) == datetime(2026, 11, 26, 8, 0, tzinfo=BERLIN)
 
 
