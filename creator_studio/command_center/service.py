@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Literal, get_args
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from creator_studio.analytics.service import AnalyticsService
 from creator_studio.automation.service import AutomationService
 from creator_studio.command_center.models import TargetRow
 from creator_studio.content.service import ContentService, PostPerformance
@@ -101,6 +102,29 @@ class TargetProgress(BaseModel):
     days_left: int | None
 
 
+class AlertView(BaseModel):
+    metric: str
+    day: date
+    value: float
+    expected: float
+    robust_z: float
+
+
+class InsightsTile(BaseModel):
+    """Analytics on top of the module numbers: how MRR moved, what is trending, what looked abnormal."""
+
+    metrics_as_of: datetime | None = Field(
+        description="Event-fed metrics include everything recorded before this moment (rolled up periodically)."
+    )
+    net_new_mrr: Money | None
+    new_mrr: Money | None
+    churned_mrr: Money | None
+    ltv: Money | None
+    customer_churn_rate: float | None
+    trending_topics: list[str]
+    alerts: list[AlertView]
+
+
 class DashboardSummary(BaseModel):
     period: str
     since: datetime
@@ -111,6 +135,7 @@ class DashboardSummary(BaseModel):
     revenue: RevenueTile
     automation: AutomationTile
     targets: list[TargetProgress]
+    insights: InsightsTile | None = None
 
 
 class CommandCenterService:
@@ -122,8 +147,10 @@ class CommandCenterService:
         engagement: EngagementService,
         revenue: RevenueService,
         automation: AutomationService,
+        analytics: AnalyticsService | None = None,
     ) -> None:
         self._db = db
+        self._analytics = analytics
         self._content = content
         self._engagement = engagement
         self._revenue = revenue
@@ -149,6 +176,26 @@ class CommandCenterService:
             revenue=revenue,
             automation=automation,
             targets=[_progress(t, current, period, ws, now) for t in self._target_rows(ws)],
+            insights=self._insights_tile(ws, since=since, now=now),
+        )
+
+    def _insights_tile(self, ws: Workspace, *, since: datetime, now: datetime) -> InsightsTile:
+        metrics = self._revenue.metrics(ws, since=since, now=now)
+        moves = metrics.movements
+        trending = self._engagement.audience_insights(ws, since=since, now=now).trending_topics
+        alerts = self._analytics.recent_alerts(ws.id, since=since) if self._analytics is not None else []
+        return InsightsTile(
+            metrics_as_of=self._analytics.store.as_of(ws.id) if self._analytics is not None else None,
+            net_new_mrr=moves.net_new if moves else None,
+            new_mrr=moves.new if moves else None,
+            churned_mrr=moves.churned if moves else None,
+            ltv=metrics.ltv,
+            customer_churn_rate=metrics.customer_churn_rate,
+            trending_topics=[t.topic for t in trending if t.status in ("rising", "new")],
+            alerts=[
+                AlertView(metric=a.metric, day=a.day.date(), value=a.value, expected=a.expected, robust_z=a.robust_z)
+                for a in alerts
+            ],
         )
 
     def _content_tile(self, ws: Workspace, *, since: datetime, now: datetime) -> ContentTile:

@@ -11,12 +11,16 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from creator_studio.analytics import leads as lead_rules
+from creator_studio.analytics import sentiment as vader_sentiment
+from creator_studio.analytics import spam as spam_model
+from creator_studio.analytics import trends
 from creator_studio.content.platforms import LIMITS, check_length, fit
 from creator_studio.engagement.models import CommunityInviteRow, InviteBatchRow, LeadRow, SegmentRow
 from creator_studio.engagement.text_rules import (
@@ -65,6 +69,8 @@ class SentimentItem(BaseModel):
     label: SentimentLabel
     score: float
     signals: list[str]
+    vader_label: SentimentLabel | None = Field(default=None, description="VADER's label of the same text.")
+    vader_compound: float | None = Field(default=None, description="VADER's compound score, -1 to 1.")
 
 
 class SentimentAggregate(BaseModel):
@@ -78,14 +84,18 @@ class SentimentAggregate(BaseModel):
 class SentimentReport(BaseModel):
     items: list[SentimentItem]
     aggregate: SentimentAggregate
+    vader_average: float | None = Field(default=None, description="The mean VADER compound score.")
 
 
 class SpamItem(BaseModel):
     comment_id: str | None
     text: str
     is_spam: bool
-    score: float
+    score: float = Field(description="The rules' score (0.5 or more is spam by the rules alone).")
     reasons: list[str]
+    is_abuse: bool = Field(default=False, description="Insulting or harassing (the classifier's verdict).")
+    spam_probability: float | None = Field(default=None, description="The trained classifier's P(spam).")
+    abuse_probability: float | None = Field(default=None, description="The trained classifier's P(abuse).")
 
 
 class PlatformStats(BaseModel):
@@ -115,6 +125,14 @@ class SentimentMix(BaseModel):
     negative: int
 
 
+class TrendingTopic(BaseModel):
+    topic: str
+    recent_engagements: int
+    previous_engagements: int
+    growth: float | None = Field(description="Recent ÷ previous window − 1; None for a new topic.")
+    status: str = Field(description="rising, new, steady or falling")
+
+
 class AudienceInsights(BaseModel):
     since: datetime
     platforms: list[PlatformStats]
@@ -126,6 +144,9 @@ class AudienceInsights(BaseModel):
     unanswered_questions: int
     spam_comments: int
     sentiment_mix: SentimentMix
+    trending_topics: list[TrendingTopic] = Field(
+        default_factory=list, description="Engagement per topic, this half of the period against the half before."
+    )
 
 
 class ScorePart(BaseModel):
@@ -210,15 +231,7 @@ class InviteBatch(BaseModel):
 
 
 # Lead scoring -------------------------------------------------------------------------------------
-LEAD_POINTS = {
-    "purchase_intent": 40,
-    "interest": 15,
-    "offer_question": 25,
-    "repeat_per_comment": 10,
-    "repeat_max": 20,
-    "recent_7d": 15,
-    "recent_30d": 8,
-}
+LEAD_POINTS = lead_rules.LEAD_POINTS  # the points table lives with the scoring rules in analytics
 # fmt: off
 _OFFER_WORDS = {"course", "courses", "cohort", "lesson", "lessons", "class", "workshop", "membership",
                 "program", "programme", "offer", "price", "pricing", "cost", "refund", "refunds", "enroll",
@@ -258,57 +271,20 @@ class _Person:
 
 
 def _lead_score(person: _Person, offer_vocabulary: set[str], now: datetime) -> tuple[int, list[ScorePart]]:
-    parts: list[ScorePart] = []
-    intent = [c for c in person.comments if c.classification == "purchase_intent"]
-    if intent:
-        parts.append(
-            ScorePart(
-                factor="purchase_intent",
-                points=LEAD_POINTS["purchase_intent"],
-                detail=f"{len(intent)} comment(s) about buying",
-            )
-        )
-    elif any(INTEREST.search(c.text) for c in person.comments):
-        parts.append(
-            ScorePart(
-                factor="interest",
-                points=LEAD_POINTS["interest"],
-                detail="said they want to join or are interested",
-            )
-        )
     offer_questions = [
         c
         for c in person.comments
         if c.is_question and offer_vocabulary & set(re.findall(r"[a-z]+", c.text.lower()))
     ]
-    if offer_questions:
-        parts.append(
-            ScorePart(
-                factor="offer_question",
-                points=LEAD_POINTS["offer_question"],
-                detail=f"asked {len(offer_questions)} question(s) about your offer",
-            )
-        )
-    extra = len(person.comments) - 1
-    if extra > 0:
-        points = min(LEAD_POINTS["repeat_max"], extra * LEAD_POINTS["repeat_per_comment"])
-        parts.append(
-            ScorePart(factor="repeat_engagement", points=points, detail=f"{len(person.comments)} comments")
-        )
-    age = now - person.last_comment_at
-    if age <= timedelta(days=7):
-        parts.append(
-            ScorePart(
-                factor="recency", points=LEAD_POINTS["recent_7d"], detail="commented in the last 7 days"
-            )
-        )
-    elif age <= timedelta(days=30):
-        parts.append(
-            ScorePart(
-                factor="recency", points=LEAD_POINTS["recent_30d"], detail="commented in the last 30 days"
-            )
-        )
-    return min(100, sum(p.points for p in parts)), parts
+    facts = lead_rules.LeadFacts(
+        purchase_intent_comments=sum(1 for c in person.comments if c.classification == "purchase_intent"),
+        shows_interest=any(INTEREST.search(c.text) for c in person.comments),
+        offer_questions=len(offer_questions),
+        comments=len(person.comments),
+        since_last_comment=now - person.last_comment_at,
+    )
+    score, factors = lead_rules.score_lead(facts)
+    return score, [ScorePart(factor=f.factor, points=f.points, detail=f.detail) for f in factors]
 
 
 ENGAGER_POINTS = {"comment": 3, "conversation": 2, "post": 1}
@@ -408,6 +384,7 @@ class EngagementService:
         items = []
         for comment_id, text in self._texts(ws, texts, comment_ids):
             scored = score_sentiment(text)
+            vader = vader_sentiment.analyze(text)
             items.append(
                 SentimentItem(
                     comment_id=comment_id,
@@ -415,6 +392,8 @@ class EngagementService:
                     label=scored.label,
                     score=scored.score,
                     signals=scored.signals,
+                    vader_label=vader.label,
+                    vader_compound=vader.compound,
                 )
             )
         labels = Counter(i.label for i in items)
@@ -426,29 +405,33 @@ class EngagementService:
             average_score=average,
             overall=label_of(average),
         )
-        return SentimentReport(items=items, aggregate=aggregate)
+        vader_average = round(sum(i.vader_compound or 0.0 for i in items) / len(items), 4)
+        return SentimentReport(items=items, aggregate=aggregate, vader_average=vader_average)
 
     def detect_spam(
         self, ws: Workspace, *, texts: list[str] | None = None, comment_ids: list[str] | None = None
     ) -> list[SpamItem]:
-        items = []
-        for comment_id, text in self._texts(ws, texts, comment_ids):
-            check = check_spam(text)
-            items.append(
-                SpamItem(
-                    comment_id=comment_id,
-                    text=text,
-                    is_spam=check.is_spam,
-                    score=check.score,
-                    reasons=check.reasons,
-                )
+        found = self._texts(ws, texts, comment_ids)
+        verdicts = spam_model.classify([text for _, text in found])
+        return [
+            SpamItem(
+                comment_id=comment_id,
+                text=text,
+                is_spam=verdict.is_spam,
+                score=verdict.rule_score,
+                reasons=verdict.reasons,
+                is_abuse=verdict.is_abuse,
+                spam_probability=verdict.spam_probability,
+                abuse_probability=verdict.abuse_probability,
             )
-        return items
+            for (comment_id, text), verdict in zip(found, verdicts, strict=True)
+        ]
 
     # Insights -------------------------------------------------------------------------------------
     def audience_insights(
-        self, ws: Workspace, *, since: datetime, platform: SocialPlatform | None = None
+        self, ws: Workspace, *, since: datetime, platform: SocialPlatform | None = None, now: datetime | None = None
     ) -> AudienceInsights:
+        """The audience overview; with `now`, also the topics whose engagement grew against the period before."""
         followers: Counter[str] = Counter()
         for account in self._social.accounts(ws.id, platform):
             followers[account.platform] += account.followers
@@ -508,7 +491,25 @@ class EngagementService:
             sentiment_mix=SentimentMix(
                 positive=mix["positive"], neutral=mix["neutral"], negative=mix["negative"]
             ),
+            trending_topics=self._trending_topics(ws, since=since, now=now, platform=platform) if now else [],
         )
+
+    def _trending_topics(
+        self, ws: Workspace, *, since: datetime, now: datetime, platform: SocialPlatform | None
+    ) -> list[TrendingTopic]:
+        window = now - since
+        earlier = self._social.posts(ws.id, platform=platform, since=since - window)
+        items = [(p.topic or "", p.published_at, p.metrics.engagements) for p in earlier if p.published_at <= now]
+        return [
+            TrendingTopic(
+                topic=t.topic,
+                recent_engagements=t.recent,
+                previous_engagements=t.previous,
+                growth=t.growth,
+                status=t.status,
+            )
+            for t in trends.topic_trends(items, now=now, window=window)
+        ][:5]
 
     def _people(self, ws: Workspace, *, since: datetime | None = None) -> dict[str, _Person]:
         """The audience: authors of visible comments that are not spam, keyed by lower-cased handle."""

@@ -1,15 +1,18 @@
 """Revenue Center's rules: the catalogue (products, prices, payment links, discounts), the numbers (MRR, churn,
 funnels, attribution, forecasts, churn risk), A/B tests, and email campaigns and sequences.
 
-Money is never converted between currencies (there are no exchange rates offline): each figure is computed
-per currency, and the headline figures are in the workspace's main currency — the one with the most MRR
-(or, with no subscriptions, the most revenue in the period; USD for an empty account).
+The headline figures are in the workspace's main currency — the one with the most MRR (or, with no
+subscriptions, the most revenue in the period; USD for an empty account) — and each currency is also listed on
+its own. Totals across currencies (`total_mrr`, net new MRR, LTV) convert with the analytics rates table.
+
+The statistics live in `creator_studio.analytics` (one concept per module); this service gathers the data
+from the payments and email providers and shapes the results.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -21,6 +24,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from creator_studio.analytics import attribution as attribution_rules
+from creator_studio.analytics import churn as churn_rules
+from creator_studio.analytics import experiments, forecasting, funnels
+from creator_studio.analytics import revenue_metrics as rm
+from creator_studio.analytics.service import AnalyticsService
 from creator_studio.content.service import ContentService
 from creator_studio.errors import Conflict, InvalidInput, NotFound
 from creator_studio.providers.email.base import Campaign, EmailProvider, EnrolmentBatch, Subscriber
@@ -60,9 +68,8 @@ FORECAST_STEP = timedelta(days=30)
 # A/B tests: no verdict before each variant has this many exposures; significance at 5 %.
 AB_MIN_EXPOSURES = 100
 AB_ALPHA = 0.05
-# Churn risk: each signal adds points (capped at 100); see `_risk_signals`.
+# Churn risk: each signal adds points (capped at 100); see `analytics.churn`.
 ENGAGEMENT_WINDOW = timedelta(days=90)
-NEW_MEMBER_DAYS = 60
 
 FUNNELS: dict[str, list[tuple[str, str]]] = {
     "default": [
@@ -115,6 +122,18 @@ class CurrencyBreakdown(BaseModel):
     active_subscribers: int
 
 
+class MrrMovementsView(BaseModel):
+    start_mrr: Money
+    end_mrr: Money
+    new: Money
+    expansion: Money
+    contraction: Money
+    churned: Money
+    net_new: Money = Field(description="new + expansion − contraction − churned = end − start.")
+    new_customers: int
+    churned_customers: int
+
+
 class RevenueMetrics(BaseModel):
     period_start: datetime
     period_end: datetime
@@ -132,6 +151,18 @@ class RevenueMetrics(BaseModel):
     churn_rate: float | None = Field(description="Churned ÷ paying subscriptions at the start of the period.")
     by_currency: list[CurrencyBreakdown]
     definitions: list[str]
+    # Added by issue 9 (analytics); optional so the contract stays the same.
+    total_mrr: Money | None = Field(default=None, description="MRR of every currency converted into the main one.")
+    movements: MrrMovementsView | None = Field(default=None, description="Net new MRR and its parts in the period.")
+    customer_churn_rate: float | None = Field(
+        default=None, description="Customers paying at the start and not at the end ÷ customers paying at the start."
+    )
+    gross_revenue_churn_rate: float | None = Field(default=None, description="(Churned + contraction) ÷ start MRR.")
+    net_revenue_churn_rate: float | None = Field(
+        default=None, description="(Churned + contraction − expansion) ÷ start MRR; negative is net expansion."
+    )
+    ltv: Money | None = Field(default=None, description="ARPU ÷ monthly customer churn; None without churn.")
+    exchange_rates_as_of: str | None = None
 
 
 class FunnelStep(BaseModel):
@@ -139,6 +170,9 @@ class FunnelStep(BaseModel):
     label: str
     count: int
     conversion_from_previous: float | None
+    median_hours_from_previous: float | None = Field(
+        default=None, description="Median time from the previous step, where per-person times are known."
+    )
 
 
 class Funnel(BaseModel):
@@ -160,6 +194,11 @@ class ChannelCredit(BaseModel):
     revenue: list[Money] = Field(description="Credited revenue per currency, rounded to the minor unit.")
 
 
+class ModelShares(BaseModel):
+    model: str
+    shares: dict[str, float]
+
+
 class Attribution(BaseModel):
     model: AttributionModel
     period_start: datetime
@@ -167,6 +206,10 @@ class Attribution(BaseModel):
     purchases: int
     channels: list[ChannelCredit]
     method: str
+    by_model: list[ModelShares] = Field(
+        default_factory=list,
+        description="Every model's channel shares side by side, position_based (40/20/40) included.",
+    )
 
 
 class Touchpoint(BaseModel):
@@ -228,19 +271,48 @@ class ABTest(BaseModel):
     variants: list[ABVariant]
 
 
+class ABPlan(BaseModel):
+    baseline_rate: float
+    minimum_detectable_effect: float = Field(description="Relative lift to detect: 0.2 is +20 %.")
+    alpha: float
+    power: float
+    sample_size_per_variant: int = Field(description="Computed up front; no verdict before it (fixed horizon).")
+
+
+class SampleRatio(BaseModel):
+    chi_square: float
+    p_value: float
+    mismatch: bool
+
+
 class ABTestResults(BaseModel):
     test: ABTest
     significant: bool
     winner: str | None
     verdict: str
+    plan: ABPlan | None = Field(default=None, description="None: started without a planned sample size.")
+    decision: str | None = Field(default=None, description="too_early, continue, winner, control_wins, ...")
+    sample_ratio: SampleRatio | None = None
+    probability_to_be_best: dict[str, float] = Field(
+        default_factory=dict, description="Bayesian: P(variant has the highest rate), Beta(1, 1) priors."
+    )
+    concluded: bool = Field(default=False, description="The winner was announced (content.optimized event).")
 
 
 class RevenueService:
-    def __init__(self, db: Database, payments: PaymentsProvider, email: EmailProvider, content: ContentService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        payments: PaymentsProvider,
+        email: EmailProvider,
+        content: ContentService,
+        analytics: AnalyticsService | None = None,
+    ) -> None:
         self._db = db
         self._payments = payments
         self._email = email
         self._content = content
+        self._analytics = analytics if analytics is not None else AnalyticsService(db)
 
     # Catalogue ------------------------------------------------------------------------------------
     def create_product(
@@ -337,6 +409,19 @@ class RevenueService:
         headline = next(b for b in breakdown if b.currency == main)
         at_start = sum(1 for s in subscriptions if was_billing(s, since))
         churned = sum(1 for s in subscriptions if churned_between(s, since, now))
+        rates = self._analytics.exchange_rates(ws.id, main)
+        try:
+            histories = [subscription_history(s, prices[s.price_id]) for s in subscriptions]
+            moves = rm.mrr_movements(histories, since, now, rates)
+            total_mrr: Money | None = Money(amount=round(moves.end_mrr), currency=main)
+        except InvalidInput:  # a currency without a rate: the per-currency figures above still stand
+            moves, total_mrr = None, None
+        ltv = None
+        if moves is not None and moves.customer_churn_rate is not None and moves.customers_at_end:
+            period_days = max((now - since).total_seconds() / 86_400, 1.0)
+            monthly = rm.monthly_churn(moves.customer_churn_rate, period_days)
+            value = rm.lifetime_value(moves.end_mrr / moves.customers_at_end, monthly)
+            ltv = Money(amount=round(value), currency=main) if value is not None else None
         return RevenueMetrics(
             period_start=since,
             period_end=now,
@@ -354,10 +439,20 @@ class RevenueService:
             definitions=[
                 "MRR: active and past_due subscriptions, yearly prices divided by 12; trials excluded.",
                 f"Headline amounts are in {main.upper()}, the main currency; other currencies are listed in "
-                "by_currency and never converted.",
+                "by_currency; only total_mrr, movements and ltv convert them (exchange_rates_as_of).",
                 "Churn rate: paying subscriptions canceled in the period ÷ paying subscriptions at its start.",
                 "ARPU: MRR ÷ paying subscriptions. Revenue: successful payments in the period.",
+                "Net new MRR = new + expansion − contraction − churned, per customer between the period's start and "
+                "end, all currencies converted into the main one (total_mrr) with the exchange rates table.",
+                "LTV: ARPU ÷ monthly customer churn (the period's churn as a monthly rate).",
             ],
+            total_mrr=total_mrr,
+            movements=_movements_view(moves, main) if moves is not None else None,
+            customer_churn_rate=_rounded(moves.customer_churn_rate) if moves else None,
+            gross_revenue_churn_rate=_rounded(moves.gross_revenue_churn_rate) if moves else None,
+            net_revenue_churn_rate=_rounded(moves.net_revenue_churn_rate) if moves else None,
+            ltv=ltv,
+            exchange_rates_as_of=rates.as_of if moves is not None else None,
         )
 
     def mrr_at(self, ws: Workspace, at: datetime) -> dict[str, int]:
@@ -377,22 +472,46 @@ class RevenueService:
             known = ", ".join(sorted({*FUNNELS, *FUNNEL_ALIASES}))
             raise InvalidInput(f"funnel {name!r} is unknown; choose one of: {known}.")
         counts = self._funnel_counts(ws, key, since, now)
-        steps: list[FunnelStep] = []
-        for index, (step_key, label) in enumerate(FUNNELS[key]):
-            previous = steps[index - 1].count if index else None
-            rate = round(counts[step_key] / previous, 4) if previous else None
-            steps.append(FunnelStep(key=step_key, label=label, count=counts[step_key], conversion_from_previous=rate))
-        rated = [(s.conversion_from_previous, i) for i, s in enumerate(steps) if s.conversion_from_previous is not None]
-        weakest = min(rated) if rated else None
+        hours = self._email_step_hours(ws, since, now) if key == "email" else {}
+        result = funnels.from_counts([(label, counts[step_key]) for step_key, label in FUNNELS[key]])
+        steps = [
+            FunnelStep(
+                key=step_key,
+                label=label,
+                count=step.count,
+                conversion_from_previous=round(step.conversion_from_previous, 4)
+                if step.conversion_from_previous is not None
+                else None,
+                median_hours_from_previous=hours.get(step_key),
+            )
+            for (step_key, label), step in zip(FUNNELS[key], result.steps, strict=True)
+        ]
+        weakest = result.weakest_conversion
         return Funnel(
             name=key,
             period_start=since,
             period_end=now,
             steps=steps,
-            overall_conversion=round(steps[-1].count / steps[0].count, 6) if steps[0].count else None,
-            weakest_step=f"{steps[weakest[1] - 1].label} → {steps[weakest[1]].label}" if weakest else None,
-            weakest_conversion=weakest[0] if weakest else None,
+            overall_conversion=round(result.overall_conversion, 6) if result.overall_conversion is not None else None,
+            weakest_step=result.weakest_step,
+            weakest_conversion=round(weakest, 4) if weakest is not None else None,
         )
+
+    def _email_step_hours(self, ws: Workspace, since: datetime, now: datetime) -> dict[str, float]:
+        """Median hours from delivery to open and from open to click, per email (the times are per message)."""
+        messages = [m for m in self._email.messages(ws.id, since=since) if m.sent_at <= now]
+        to_open = [(m.opened_at - m.sent_at).total_seconds() / 3600 for m in messages if m.opened_at is not None]
+        to_click = [
+            (m.clicked_at - (m.opened_at or m.sent_at)).total_seconds() / 3600
+            for m in messages
+            if m.clicked_at is not None
+        ]
+        out: dict[str, float] = {}
+        if to_open:
+            out["emails_opened"] = round(statistics.median(to_open), 2)
+        if to_click:
+            out["emails_clicked"] = round(statistics.median(to_click), 2)
+        return out
 
     def _funnel_counts(self, ws: Workspace, key: str, since: datetime, now: datetime) -> dict[str, int]:
         if key == "default":
@@ -470,15 +589,28 @@ class RevenueService:
             touches_by_customer[touch.customer_id].append(touch)
         conversions: dict[str, float] = defaultdict(float)
         revenue: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        journeys: list[tuple[list[attribution_rules.Touch], datetime]] = []
         for purchase in purchases:
             touches = [
                 t
                 for t in touches_by_customer[purchase.customer_id]
                 if purchase.created - ATTRIBUTION_LOOKBACK <= t.occurred_at <= purchase.created
             ]
+            journey = [attribution_rules.Touch(channel=t.channel, occurred_at=t.occurred_at) for t in touches]
+            journeys.append((journey, purchase.created))
             for channel, weight in credit(model, touches, purchase.created):
                 conversions[channel] += weight
                 revenue[channel][purchase.currency] += weight * purchase.amount
+        by_model = [
+            ModelShares(
+                model=name,
+                shares={
+                    c: round(v / len(purchases), 4)
+                    for c, v in sorted(attribution_rules.totals(name, journeys).items(), key=lambda kv: (-kv[1], kv[0]))
+                },
+            )
+            for name in attribution_rules.ATTRIBUTION_MODELS
+        ] if purchases else []
         channels = [
             ChannelCredit(
                 channel=channel,
@@ -498,6 +630,7 @@ class RevenueService:
             purchases=len(purchases),
             channels=channels,
             method=_ATTRIBUTION_METHOD[model],
+            by_model=by_model,
         )
 
     # Forecast -------------------------------------------------------------------------------------
@@ -508,20 +641,18 @@ class RevenueService:
         snapshots = [self.mrr_at(ws, at) for at in moments]
         currency = main_currency({c: Fraction(v) for c, v in snapshots[-1].items()}, {})
         values = [float(s.get(currency, 0)) for s in snapshots]
-        slope, intercept, spread = fit_line(values)
-        last_x = len(values) - 1
-        points = []
-        for ahead in range(1, months + 1):
-            centre = max(intercept + slope * (last_x + ahead), 0.0)
-            margin = 1.96 * spread * math.sqrt(ahead)
-            points.append(
-                ForecastPoint(
-                    at=now + FORECAST_STEP * ahead,
-                    mrr=Money(amount=round(centre), currency=currency),
-                    low=Money(amount=round(max(centre - margin, 0.0)), currency=currency),
-                    high=Money(amount=round(centre + margin), currency=currency),
-                )
+        fitted = forecasting.forecast(values, months)
+        points = [
+            ForecastPoint(
+                at=now + FORECAST_STEP * ahead,
+                mrr=Money(amount=round(centre), currency=currency),
+                low=Money(amount=min(round(low), round(centre)), currency=currency),
+                high=Money(amount=max(round(high), round(centre)), currency=currency),
             )
+            for ahead, centre, low, high in zip(
+                range(1, months + 1), fitted.mean, fitted.low, fitted.high, strict=True
+            )
+        ]
         return Forecast(
             currency=currency,
             history=[
@@ -529,12 +660,10 @@ class RevenueService:
                 for at, v in zip(moments, values, strict=True)
             ],
             points=points,
-            monthly_change=Money(amount=round(slope), currency=currency),
+            monthly_change=Money(amount=round(fitted.trend_per_step), currency=currency),
             method=(
-                f"A straight line fitted (least squares) through MRR measured every 30 days over the last "
-                f"{FORECAST_HISTORY_POINTS} points, extended {months} step(s) ahead; the range is ±1.96 × the "
-                f"fit's residual standard deviation × √(steps ahead). Only {currency.upper()} MRR is "
-                f"forecast."
+                f"MRR measured every 30 days over the last {FORECAST_HISTORY_POINTS} points, forecast "
+                f"{months} step(s) ahead. {fitted.method} Only {currency.upper()} MRR is forecast."
             ),
         )
 
@@ -570,7 +699,7 @@ class RevenueService:
                     status=sub.status,
                     plan=price.describe(),
                     mrr=Money(amount=round(monthly_amount(price)), currency=price.currency),
-                    score=min(sum(points for points, _ in signals), 100),
+                    score=churn_rules.risk_score(signals),
                     reasons=[reason for _, reason in signals],
                 )
             )
@@ -588,7 +717,13 @@ class RevenueService:
         split: list[float] | None,
         idempotency_key: str,
         now: datetime,
+        baseline_rate: float | None = None,
+        minimum_detectable_effect: float | None = None,
+        alpha: float = experiments.DEFAULT_ALPHA,
+        power: float = experiments.DEFAULT_POWER,
     ) -> ABTest:
+        """Start a test. With a baseline rate and a minimum detectable effect, the sample size per variant is
+        computed now (Bonferroni-corrected for several treatments) and no verdict is given before it is reached."""
         name = name.strip()
         names = [v.strip() for v in variants]
         if not name:
@@ -604,6 +739,16 @@ class RevenueService:
             raise InvalidInput(f"split has {len(shares)} shares for {len(names)} variants; give one per variant.")
         if any(s <= 0 for s in shares) or not math.isclose(sum(shares), 1.0, abs_tol=1e-6):
             raise InvalidInput(f"split shares must be positive and sum to 1 (got {shares}).")
+        plan = _plan(baseline_rate, minimum_detectable_effect, alpha, power, treatments=len(names) - 1)
+        test = self._insert_ab_test(ws, name, names, metric, shares, idempotency_key, now)
+        if plan is not None:
+            self._analytics.save_plan(ws.id, test.id, plan)
+        return test
+
+    def _insert_ab_test(
+        self, ws: Workspace, name: str, names: list[str], metric: str, shares: list[float], idempotency_key: str,
+        now: datetime,
+    ) -> ABTest:
         with self._db.transaction() as session:
             existing = session.scalar(
                 select(ABTestRow).where(ABTestRow.workspace_id == ws.id, ABTestRow.idempotency_key == idempotency_key)
@@ -654,43 +799,84 @@ class RevenueService:
             row = self._test_row(session, ws, test_id)
             return _ab_test(row, self._variant_rows(session, row.id))
 
-    def ab_test_results(self, ws: Workspace, test_id: str) -> ABTestResults:
+    def ab_test_results(self, ws: Workspace, test_id: str, *, now: datetime | None = None) -> ABTestResults:
+        """The test's numbers, its sample-ratio check and Bayesian probabilities, and a verdict. A planned test
+        follows the fixed-horizon stopping rule and, once decided, announces its winner (once)."""
         test = self.get_ab_test(ws, test_id)
-        control, others = test.variants[0], test.variants[1:]
-        if min(v.exposures for v in test.variants) < AB_MIN_EXPOSURES:
-            return ABTestResults(
-                test=test,
-                significant=False,
-                winner=None,
-                verdict=f"Too early: every variant needs at least {AB_MIN_EXPOSURES} exposures "
-                f"before the results mean anything.",
+        exposures = [v.exposures for v in test.variants]
+        sample_ratio = None
+        if sum(exposures):
+            check = experiments.sample_ratio_check(exposures, [v.share for v in test.variants])
+            sample_ratio = SampleRatio(
+                chi_square=round(check.chi_square, 4), p_value=round(check.p_value, 6), mismatch=check.mismatch
             )
-        better = [
-            v for v in others if v.p_value is not None and v.p_value < AB_ALPHA and (v.rate or 0) > (control.rate or 0)
-        ]
-        if better:
-            best = max(better, key=lambda v: v.rate or 0)
-            return ABTestResults(
-                test=test,
-                significant=True,
-                winner=best.name,
-                verdict=f"“{best.name}” beats the control “{control.name}” on {test.metric} "
-                f"({best.rate:.1%} vs {control.rate:.1%}, p={best.p_value:.3f}).",
+        best = (
+            dict(
+                zip(
+                    (v.name for v in test.variants),
+                    (round(p, 4) for p in experiments.probability_to_beat_monte_carlo(
+                        [v.conversions for v in test.variants], exposures
+                    )),
+                    strict=True,
+                )
             )
-        worse = [v for v in others if v.p_value is not None and v.p_value < AB_ALPHA]
-        if others and len(worse) == len(others):
-            return ABTestResults(
-                test=test,
-                significant=True,
-                winner=control.name,
-                verdict=f"The control “{control.name}” beats every variant on {test.metric}.",
-            )
-        return ABTestResults(
-            test=test,
-            significant=False,
-            winner=None,
-            verdict="No significant difference yet (p ≥ 0.05): keep the test running or call it a tie.",
+            if all(exposures)
+            else {}
         )
+        stored = self._analytics.plan(ws.id, test.id)
+        if stored is None:
+            result = _unplanned_verdict(test)
+            if sample_ratio is not None and sample_ratio.mismatch and result.significant:
+                result.verdict += (
+                    f" Caution: the traffic split does not match the plan (sample-ratio mismatch, "
+                    f"p={sample_ratio.p_value:.2g}); check the assignment before acting on it."
+                )
+            return result.model_copy(update={"sample_ratio": sample_ratio, "probability_to_be_best": best})
+        plan, concluded_at, announced = stored
+        result = _planned_verdict(test, plan, sample_ratio)
+        result = result.model_copy(update={"probability_to_be_best": best, "concluded": concluded_at is not None})
+        if concluded_at is not None and announced is not None:  # a concluded test keeps the winner it announced
+            return result.model_copy(update={
+                "winner": announced,
+                "significant": True,
+                "verdict": f"Concluded on {concluded_at.date().isoformat()}: “{announced}” won on {test.metric}.",
+            })
+        if result.winner is not None and concluded_at is None:
+            detail = {
+                "decision": result.decision,
+                "probability_to_be_best": best.get(result.winner),
+                "p_value": next((v.p_value for v in test.variants if v.name == result.winner), None),
+            }
+            announced_now = self._analytics.conclude(
+                ws.id, test.id, test_name=test.name, metric=test.metric, winner=result.winner, detail=detail,
+                now=now or datetime.now(test.started_at.tzinfo),
+            )
+            result = result.model_copy(update={"concluded": announced_now})
+        return result
+
+    def ab_test_plan(self, ws: Workspace, test_id: str) -> ABPlan | None:
+        stored = self._analytics.plan(ws.id, test_id)
+        if stored is None:
+            return None
+        plan = stored[0]
+        return ABPlan(
+            baseline_rate=plan.baseline_rate,
+            minimum_detectable_effect=plan.minimum_detectable_effect,
+            alpha=plan.alpha,
+            power=plan.power,
+            sample_size_per_variant=plan.sample_size_per_variant,
+        )
+
+    def on_experiment_concluded(self, event: object) -> None:
+        """Revenue acts on an announced winner: the test stops taking new traffic decisions (status concluded)."""
+        data = getattr(event, "data", {}) or {}
+        test_id = data.get("experiment_id")
+        if not test_id:
+            return
+        with self._db.transaction() as session:
+            row = session.get(ABTestRow, str(test_id))
+            if row is not None and row.workspace_id == getattr(event, "workspace_id", None):
+                row.status = "concluded"
 
     def record_ab_results(
         self, ws: Workspace, test_id: str, variant: str, *, exposures: int, conversions: int
@@ -715,16 +901,10 @@ class RevenueService:
             return _ab_test(row, variants)
 
     def assign_variant(self, ws: Workspace, test_id: str, visitor_id: str) -> str:
-        """The variant a visitor sees: a stable hash of (test, visitor) placed on the split."""
+        """The variant a visitor sees: sha256 of (test, visitor) placed on the split, so it never changes."""
         test = self.get_ab_test(ws, test_id)
-        digest = hashlib.sha256(f"{test.id}:{visitor_id}".encode()).digest()
-        point = int.from_bytes(digest[:8], "big") / 2**64
-        cumulative = 0.0
-        for variant in test.variants:
-            cumulative += variant.share
-            if point < cumulative:
-                return variant.name
-        return test.variants[-1].name
+        names, shares = [v.name for v in test.variants], [v.share for v in test.variants]
+        return experiments.assign(test.id, visitor_id, names, shares)
 
     # Email ----------------------------------------------------------------------------------------
     def segment_recipients(self, ws: Workspace, segment: str) -> list[Subscriber]:
@@ -855,53 +1035,57 @@ def main_currency(mrr: dict[str, Fraction], revenue: dict[str, int]) -> str:
 
 def credit(model: AttributionModel, touches: list[Touchpoint], purchased_at: datetime) -> list[tuple[str, float]]:
     """How one purchase is shared among the touches before it; no touches means it was direct."""
-    if not touches:
-        return [("direct", 1.0)]
-    ordered = sorted(touches, key=lambda t: t.occurred_at)
-    if model == "first_touch":
-        return [(ordered[0].channel, 1.0)]
-    if model == "last_touch":
-        return [(ordered[-1].channel, 1.0)]
-    if model == "linear":
-        return [(t.channel, 1 / len(ordered)) for t in ordered]
-    weights = [
-        0.5 ** ((purchased_at - t.occurred_at).total_seconds() / 86_400 / TIME_DECAY_HALF_LIFE_DAYS) for t in ordered
-    ]
-    total = sum(weights)
-    return [(t.channel, w / total) for t, w in zip(ordered, weights, strict=True)]
-
-
-def fit_line(values: list[float]) -> tuple[float, float, float]:
-    """Least-squares slope and intercept over x = 0..n-1, and the residuals' standard deviation."""
-    n = len(values)
-    if n < 2:
-        return 0.0, values[0] if values else 0.0, 0.0
-    mean_x, mean_y = (n - 1) / 2, sum(values) / n
-    sxx = sum((x - mean_x) ** 2 for x in range(n))
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(values)) / sxx
-    intercept = mean_y - slope * mean_x
-    residuals = [y - (intercept + slope * x) for x, y in enumerate(values)]
-    spread = math.sqrt(sum(r * r for r in residuals) / (n - 2)) if n > 2 else 0.0
-    return slope, intercept, spread
+    journey = [attribution_rules.Touch(channel=t.channel, occurred_at=t.occurred_at) for t in touches]
+    return attribution_rules.credit(model, journey, purchased_at, half_life_days=TIME_DECAY_HALF_LIFE_DAYS)
 
 
 def risk_signals(sub: Subscription, engagement: tuple[int, int] | None, now: datetime) -> list[tuple[int, str]]:
     """Points and a reason per churn signal. engagement: (emails received, opened) in the last 90 days."""
-    signals: list[tuple[int, str]] = []
-    if sub.status == "past_due":
-        signals.append((45, "the last payment failed (past due)"))
-    if sub.cancel_at_period_end:
-        signals.append((40, "set to cancel at the end of the billing period"))
-    if engagement is not None:
-        received, opened = engagement
-        if received >= 2 and opened == 0:
-            signals.append((20, f"opened none of the {received} emails sent in the last 90 days"))
-        elif received >= 2 and opened / received < 0.25:
-            signals.append((10, f"opened only {opened} of {received} emails in the last 90 days"))
-    tenure = (now - sub.created).days
-    if tenure < NEW_MEMBER_DAYS:
-        signals.append((15, f"new member ({tenure} days): the first two months have the most cancellations"))
-    return signals
+    return churn_rules.risk_signals(
+        churn_rules.ChurnFacts(
+            status=sub.status,
+            cancel_at_period_end=sub.cancel_at_period_end,
+            started_at=sub.created,
+            emails_received=engagement[0] if engagement else None,
+            emails_opened=engagement[1] if engagement else None,
+        ),
+        now,
+    )
+
+
+def subscription_history(sub: Subscription, price: Price) -> rm.SubscriptionHistory:
+    """A provider subscription as analytics sees it: one plan (the provider keeps no plan history), its trial,
+    and the moment billing stopped. A trial without an end date has not been paid yet."""
+    far_future = datetime.max.replace(tzinfo=sub.created.tzinfo)
+    trial_end = sub.trial_end or (far_future if sub.status == "trialing" else None)
+    plans = (
+        [rm.PlanChange(sub.created, price.unit_amount, price.currency, price.interval)]
+        if price.interval is not None
+        else []
+    )
+    ended = sub.canceled_at if sub.canceled_at is not None else (sub.created if sub.status == "canceled" else None)
+    return rm.SubscriptionHistory(sub.id, sub.customer_id, sub.created, plans, trial_end=trial_end, ended_at=ended)
+
+
+def _movements_view(moves: rm.MrrMovements, currency: str) -> MrrMovementsView:
+    def money(value: Fraction) -> Money:
+        return Money(amount=round(value), currency=currency)
+
+    return MrrMovementsView(
+        start_mrr=money(moves.start_mrr),
+        end_mrr=money(moves.end_mrr),
+        new=money(moves.new),
+        expansion=money(moves.expansion),
+        contraction=money(moves.contraction),
+        churned=money(moves.churned),
+        net_new=money(moves.net_new),
+        new_customers=moves.new_customers,
+        churned_customers=moves.churned_customers,
+    )
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 4) if value is not None else None
 
 
 def _currency_breakdown(code: str, mrr: Fraction, revenue: int, paying: int) -> CurrencyBreakdown:
@@ -918,12 +1102,117 @@ def _currency_breakdown(code: str, mrr: Fraction, revenue: int, paying: int) -> 
 def _two_proportion_p_value(conv_a: int, n_a: int, conv_b: int, n_b: int) -> float | None:
     if not n_a or not n_b:
         return None
-    pooled = (conv_a + conv_b) / (n_a + n_b)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
-    if se == 0:
+    _, p = experiments.two_proportion_z(conv_a, n_a, conv_b, n_b)
+    value = float(p)
+    return None if math.isnan(value) else value
+
+
+def _plan(
+    baseline_rate: float | None, mde: float | None, alpha: float, power: float, *, treatments: int
+) -> experiments.ExperimentPlan | None:
+    """The fixed-horizon plan, checked before anything is written; alpha is split over the treatments."""
+    if baseline_rate is None and mde is None:
         return None
-    z = (conv_b / n_b - conv_a / n_a) / se
-    return math.erfc(abs(z) / math.sqrt(2))
+    if baseline_rate is None or mde is None:
+        raise InvalidInput(
+            "Give both baseline_rate and minimum_detectable_effect to plan the sample size (or neither)."
+        )
+    plan = experiments.ExperimentPlan(baseline_rate, mde, alpha / max(treatments, 1), power)
+    plan.sample_size_per_variant  # noqa: B018 - raises a clear InvalidInput for an impossible plan
+    return plan
+
+
+def _unplanned_verdict(test: ABTest) -> ABTestResults:
+    """A test started without a planned sample size: a minimum of exposures, then the z-test at 5 %."""
+    control, others = test.variants[0], test.variants[1:]
+    if min(v.exposures for v in test.variants) < AB_MIN_EXPOSURES:
+        return ABTestResults(
+            test=test,
+            significant=False,
+            winner=None,
+            verdict=f"Too early: every variant needs at least {AB_MIN_EXPOSURES} exposures "
+            f"before the results mean anything.",
+            decision="too_early",
+        )
+    better = [
+        v for v in others if v.p_value is not None and v.p_value < AB_ALPHA and (v.rate or 0) > (control.rate or 0)
+    ]
+    if better:
+        best = max(better, key=lambda v: v.rate or 0)
+        return ABTestResults(
+            test=test,
+            significant=True,
+            winner=best.name,
+            verdict=f"“{best.name}” beats the control “{control.name}” on {test.metric} "
+            f"({best.rate:.1%} vs {control.rate:.1%}, p={best.p_value:.3f}).",
+            decision="winner",
+        )
+    worse = [v for v in others if v.p_value is not None and v.p_value < AB_ALPHA]
+    if others and len(worse) == len(others):
+        return ABTestResults(
+            test=test,
+            significant=True,
+            winner=control.name,
+            verdict=f"The control “{control.name}” beats every variant on {test.metric}.",
+            decision="control_wins",
+        )
+    return ABTestResults(
+        test=test,
+        significant=False,
+        winner=None,
+        verdict="No significant difference yet (p ≥ 0.05): keep the test running or call it a tie. "
+        "(No sample size was planned: start tests with baseline_rate and minimum_detectable_effect for a "
+        "fixed-horizon decision.)",
+        decision="no_difference",
+    )
+
+
+def _planned_verdict(test: ABTest, plan: experiments.ExperimentPlan, sample_ratio: SampleRatio | None) -> ABTestResults:
+    control, others = test.variants[0], test.variants[1:]
+    shown = ABPlan(
+        baseline_rate=plan.baseline_rate,
+        minimum_detectable_effect=plan.minimum_detectable_effect,
+        alpha=plan.alpha,
+        power=plan.power,
+        sample_size_per_variant=plan.sample_size_per_variant,
+    )
+    if sample_ratio is not None and sample_ratio.mismatch:
+        return ABTestResults(
+            test=test,
+            significant=False,
+            winner=None,
+            verdict=f"Not trustworthy: the exposures do not match the planned split (sample-ratio mismatch, "
+            f"p={sample_ratio.p_value:.2g}). Fix the assignment or logging and restart the test.",
+            plan=shown,
+            decision="sample_ratio_mismatch",
+            sample_ratio=sample_ratio,
+        )
+    # The treatment with the smallest p-value is the one the decision is about.
+    candidates = [v for v in others if v.p_value is not None]
+    leader = min(candidates, key=lambda v: (v.p_value or 1.0, -(v.rate or 0))) if candidates else others[0]
+    better = (leader.rate or 0) > (control.rate or 0)
+    decision = experiments.stopping_decision(plan, [v.exposures for v in test.variants], leader.p_value, better)
+    winner = None
+    if decision.decision in ("winner", "stop_early") and better:
+        winner = leader.name
+    elif decision.decision in ("control_wins", "stop_early") and not better:
+        winner = control.name
+    if winner is not None:
+        verdict = (
+            f"“{winner}” wins on {test.metric} ({decision.reason}); "
+            f"{leader.name} {leader.rate or 0:.1%} vs control {control.rate or 0:.1%}."
+        )
+    else:
+        verdict = decision.reason[0].upper() + decision.reason[1:] + "."
+    return ABTestResults(
+        test=test,
+        significant=winner is not None,
+        winner=winner,
+        verdict=verdict,
+        plan=shown,
+        decision=decision.decision,
+        sample_ratio=sample_ratio,
+    )
 
 
 def _ab_test(row: ABTestRow, variants: list[ABVariantRow]) -> ABTest:

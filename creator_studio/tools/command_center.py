@@ -42,7 +42,8 @@ class DashboardResult(ToolResult):
 @tool("command_center")
 def get_dashboard_summary(ctx: ToolContext, args: DashboardArgs) -> DashboardResult:
     """One summary across the studio for a period: followers per platform, posts and the best post, scheduled
-    posts, comments and sentiment, workflows and automation health, and progress towards targets."""
+    posts, comments and sentiment, workflows and automation health, progress towards targets, and analytics
+    insights (net new MRR, LTV, trending topics, anomaly alerts, and how fresh the event-fed metrics are)."""
     period = args.period or DEFAULT_PERIOD
     dashboard = ctx.studio.command_center.dashboard(
         ctx.workspace,
@@ -65,6 +66,11 @@ def get_dashboard_summary(ctx: ToolContext, args: DashboardArgs) -> DashboardRes
     parts.append(f"{dashboard.engagement.unanswered_questions} unanswered question(s)")
     parts.append(f"MRR {dashboard.revenue.mrr.formatted}")
     parts.append(f"{automation.active_workflows} active workflow(s), automation {automation.health}")
+    insights = dashboard.insights
+    if insights is not None and insights.net_new_mrr is not None and insights.net_new_mrr.amount:
+        parts.append(f"net new MRR {insights.net_new_mrr.formatted}")
+    if insights is not None and insights.alerts:
+        parts.append(f"{len(insights.alerts)} anomaly alert(s), latest on {insights.alerts[0].metric}")
     if dashboard.targets:
         parts.append("targets: " + ", ".join(_target_text(t) for t in dashboard.targets))
     return DashboardResult(summary=f"Last {period}: " + "; ".join(parts) + ".", dashboard=dashboard)

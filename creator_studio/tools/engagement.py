@@ -99,6 +99,7 @@ class AnalyzeSentimentArgs(_TextsOrCommentIds):
 class SentimentResult(ToolResult):
     items: list[SentimentItem]
     aggregate: SentimentAggregate
+    vader_average: float | None = Field(default=None, description="Mean VADER compound score (-1 to 1).")
 
 
 @tool("engagement")
@@ -114,6 +115,7 @@ def analyze_sentiment(ctx: ToolContext, args: AnalyzeSentimentArgs) -> Sentiment
         f"overall {agg.overall} ({agg.average_score:+.2f}).",
         items=report.items,
         aggregate=agg,
+        vader_average=report.vader_average,
     )
 
 
@@ -158,7 +160,7 @@ def get_audience_insights(ctx: ToolContext, args: AudienceInsightsArgs) -> Insig
     the most common question themes and the sentiment mix of comments."""
     period = args.period or DEFAULT_PERIOD
     insights = ctx.studio.engagement.audience_insights(
-        ctx.workspace, since=ctx.period_start(period), platform=args.platform
+        ctx.workspace, since=ctx.period_start(period), platform=args.platform, now=ctx.now
     )
     parts = [
         f"{insights.total_followers:,} followers",
@@ -168,6 +170,9 @@ def get_audience_insights(ctx: ToolContext, args: AudienceInsightsArgs) -> Insig
         parts.append(f"top topic: {insights.top_topics[0].topic}")
     if insights.question_themes:
         parts.append(f"most asked about: {insights.question_themes[0].theme}")
+    rising = [t for t in insights.trending_topics if t.status in ("rising", "new")]
+    if rising:
+        parts.append(f"trending: {rising[0].topic}")
     return InsightsResult(summary="; ".join(parts) + ".", insights=insights)
 
 

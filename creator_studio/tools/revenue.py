@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from creator_studio.analytics.experiments import DEFAULT_POWER
 from creator_studio.providers.email.base import Campaign, EnrolmentBatch
 from creator_studio.providers.payments.base import (
     CURRENCY_DECIMALS,
@@ -19,6 +20,7 @@ from creator_studio.providers.payments.base import (
 from creator_studio.revenue.service import (
     AB_METRICS,
     ABMetric,
+    ABPlan,
     ABTest,
     ABTestResults,
     Attribution,
@@ -219,8 +221,10 @@ class ABResultsResult(ToolResult):
 
 @tool("revenue")
 def get_ab_test_results(ctx: ToolContext, args: ABResultsArgs) -> ABResultsResult:
-    """Exposures, conversions and rates per variant of an A/B test, with significance and the winner."""
-    results = ctx.studio.revenue.ab_test_results(ctx.workspace, args.test_id)
+    """Exposures, conversions and rates per variant of an A/B test, with significance and the winner, a
+    sample-ratio-mismatch check and each variant's Bayesian probability to be best. A test started with a
+    planned sample size gets no verdict before it is reached (no peeking)."""
+    results = ctx.studio.revenue.ab_test_results(ctx.workspace, args.test_id, now=ctx.now)
     return ABResultsResult(summary=f"“{results.test.name}”: {results.verdict}", results=results)
 
 
@@ -232,6 +236,13 @@ class StartABTestArgs(ToolArgs):
     )
     metric: MetricInput = Field(description=f"One of {', '.join(AB_METRICS)}.")
     split: list[float] | None = Field(default=None, description="Traffic shares summing to 1; default equal.")
+    baseline_rate: float | None = Field(
+        default=None, gt=0, lt=1, description="The control's expected rate (0.04 = 4 %), to plan the sample size."
+    )
+    minimum_detectable_effect: float | None = Field(
+        default=None, gt=0, le=10, description="The smallest relative lift worth detecting: 0.2 = +20 %."
+    )
+    power: float | None = Field(default=None, gt=0.5, lt=1, description="Chance to detect that lift (default 0.8).")
 
     @model_validator(mode="after")
     def _split_matches(self) -> StartABTestArgs:
@@ -245,6 +256,9 @@ class StartABTestArgs(ToolArgs):
 
 class ABTestResult(ToolResult):
     test: ABTest
+    plan: ABPlan | None = Field(
+        default=None, description="The planned sample size, when a baseline rate and an MDE were given."
+    )
 
 
 def _preview_ab_test(ctx: ToolContext, args: StartABTestArgs) -> str:
@@ -265,10 +279,17 @@ def start_ab_test(ctx: ToolContext, args: StartABTestArgs) -> ABTestResult:
         split=args.split,
         idempotency_key=ctx.require_idempotency_key(),
         now=ctx.now,
+        baseline_rate=args.baseline_rate,
+        minimum_detectable_effect=args.minimum_detectable_effect,
+        power=args.power if args.power is not None else DEFAULT_POWER,
     )
+    plan = ctx.studio.revenue.ab_test_plan(ctx.workspace, test.id)
+    planned = f"; it needs {plan.sample_size_per_variant:,} exposures per variant before a verdict" if plan else ""
     return ABTestResult(
-        summary=f"Started the A/B test “{test.name}” ({test.id}) with {len(test.variants)} variants on {test.metric}.",
+        summary=f"Started the A/B test “{test.name}” ({test.id}) with {len(test.variants)} variants on "
+        f"{test.metric}{planned}.",
         test=test,
+        plan=plan,
     )
 
 
@@ -324,6 +345,10 @@ def create_product(ctx: ToolContext, args: CreateProductArgs) -> ProductResult:
         interval=args.interval,
         idempotency_key=ctx.require_idempotency_key(),
     )
+    ctx.studio.events.publish("revenue.product_created", ctx.workspace.id, {
+        "product_id": created.product.id, "name": created.product.name, "price_id": created.price.id,
+        "amount_cents": created.price.unit_amount, "currency": created.price.currency},
+        source="revenue", correlation_id=ctx.run_id, key=ctx.require_idempotency_key())
     return ProductResult(
         summary=f"Created “{created.product.name}” at {created.description} "
         f"({created.product.id}, {created.price.id}).",
