@@ -43,6 +43,7 @@ class ScheduledPostRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled|published|failed|cancelled
     idempotency_key: Mapped[str] = mapped_column(String(128))
     remote_post_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    media_ids: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

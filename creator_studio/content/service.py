@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import html
+import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from itertools import zip_longest
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 from sqlalchemy import select
 
 from creator_studio.content.models import DraftRow, MediaAssetRow, ScheduledPostRow
 from creator_studio.content.platforms import LIMITS, check_length, fit
 from creator_studio.errors import InvalidInput, NotFound
+from creator_studio.memory.records import Example
+from creator_studio.memory.service import MemoryService
 from creator_studio.providers.llm.writer import WritingTask, Written
-from creator_studio.providers.social.base import PublishedPost, SocialProvider
+from creator_studio.providers.social.base import PostMetrics, PublishedPost, SocialProvider
 from creator_studio.store.db import Database, new_id, utcnow
-from creator_studio.workspaces.service import Workspace
+from creator_studio.workspaces.service import BrandVoice, Workspace
 
 WriteFn = Callable[[WritingTask], Written]
+log = logging.getLogger(__name__)
 
 
 class Draft(BaseModel):
@@ -37,6 +41,8 @@ class Draft(BaseModel):
     source_id: str | None
     version: int
     created_at: datetime
+    # Not stored: the past posts vector memory retrieved to steer this draft (empty when read back later).
+    example_ids: list[str] = Field(default_factory=list)
 
 
 class ScheduledPost(BaseModel):
@@ -48,6 +54,7 @@ class ScheduledPost(BaseModel):
     publish_at: datetime
     status: str
     remote_post_id: str | None
+    media_ids: list[str] = Field(default_factory=list)
 
 
 class CalendarEntry(BaseModel):
@@ -86,48 +93,68 @@ class MediaAsset(BaseModel):
 
 
 class ContentService:
-    def __init__(self, db: Database, social: SocialProvider, media_dir: Path) -> None:
+    def __init__(self, db: Database, social: SocialProvider, media_dir: Path,
+                 memory: MemoryService | None = None) -> None:
         self._db = db
         self._social = social
         self._media_dir = media_dir
+        self._memory = memory
 
     # Drafts ---------------------------------------------------------------------------------------
     def draft_post(self, ws: Workspace, write: WriteFn, *, platform: str, topic: str, tone: str | None,
                    call_to_action: str | None, audience: str | None, request_key: str | None = None) -> Draft:
         if platform == "email":
             raise InvalidInput("draft_post is for social platforms; use draft_newsletter for email.")
-        similar = self.best_similar_posts(ws, topic, platform=platform, limit=3) or self.best_similar_posts(
-            ws, topic, platform=None, limit=3)  # what worked elsewhere beats no example at all
-        examples = [p.text for p in similar]
-        written = write(WritingTask(kind="post", brand=ws.brand_voice, platform=platform, topic=topic, tone=tone,
+        brand, examples, example_ids = self._steering(ws, topic, platform=platform)
+        written = write(WritingTask(kind="post", brand=brand, platform=platform, topic=topic, tone=tone,
                                     call_to_action=call_to_action, audience=audience,
                                     max_chars=LIMITS[platform], examples=examples))
-        return self._save_draft(ws, kind="post", platform=platform, topic=topic, text=fit(platform, written.text),
-                                tone=tone, generated_by=written.model, request_key=request_key)
+        draft = self._save_draft(ws, kind="post", platform=platform, topic=topic, text=fit(platform, written.text),
+                                 tone=tone, generated_by=written.model, request_key=request_key)
+        return draft.model_copy(update={"example_ids": example_ids})
 
     def draft_newsletter(self, ws: Workspace, write: WriteFn, *, topic: str, segment: str | None,
                          request_key: str | None = None) -> Draft:
-        examples = [p.text for p in self.best_similar_posts(ws, topic, platform=None, limit=3)]
-        written = write(WritingTask(kind="newsletter", brand=ws.brand_voice, platform="email", topic=topic,
+        brand, examples, example_ids = self._steering(ws, topic, platform=None)
+        written = write(WritingTask(kind="newsletter", brand=brand, platform="email", topic=topic,
                                     audience=segment, examples=examples))
         title, _, body = written.text.partition("\n")
-        return self._save_draft(ws, kind="newsletter", platform="email", topic=topic,
-                                title=title.removeprefix("Subject:").strip(), text=body.strip(),
-                                segment=segment, generated_by=written.model, request_key=request_key)
+        draft = self._save_draft(ws, kind="newsletter", platform="email", topic=topic,
+                                 title=title.removeprefix("Subject:").strip(), text=body.strip(),
+                                 segment=segment, generated_by=written.model, request_key=request_key)
+        return draft.model_copy(update={"example_ids": example_ids})
 
     def create_variants(self, ws: Workspace, write: WriteFn, *, source: str, count: int,
                         request_key: str | None = None) -> list[Draft]:
         base = self.resolve_source(ws, source)
         platform = base.platform if base.platform != "email" else "email"
+        brand, examples, example_ids = self._steering(ws, base.topic or base.text[:300],
+                                                      platform=None if platform == "email" else platform)
+        examples = [e for e in examples if e.strip() != base.text.strip()]  # not the source itself
         drafts = []
         for index in range(count):
-            written = write(WritingTask(kind="variant", brand=ws.brand_voice, platform=platform, topic=base.topic,
+            written = write(WritingTask(kind="variant", brand=brand, platform=platform, topic=base.topic,
                                         source_text=base.text, variant_index=index + 1,
-                                        max_chars=LIMITS.get(platform)))
-            drafts.append(self._save_draft(ws, kind=base.kind, platform=platform, topic=base.topic,
-                                           text=fit(platform, written.text), source_id=_source_id(base),
-                                           generated_by=written.model, request_key=_nth(request_key, index)))
+                                        max_chars=LIMITS.get(platform), examples=examples))
+            draft = self._save_draft(ws, kind=base.kind, platform=platform, topic=base.topic,
+                                     text=fit(platform, written.text), source_id=_source_id(base),
+                                     generated_by=written.model, request_key=_nth(request_key, index))
+            drafts.append(draft.model_copy(update={"example_ids": example_ids}))
         return drafts
+
+    def _steering(self, ws: Workspace, topic: str, *, platform: str | None) -> tuple[BrandVoice, list[str], list[str]]:
+        """What the writer leans on: the brand rules and the best-performing similar past posts from memory
+        (same platform first; what worked elsewhere beats no example at all), then the creator's own example
+        posts. Returns (brand voice, example texts, ids of the past posts used)."""
+        if self._memory is None:  # a bare service (no vector memory): the fuzzy topic match
+            similar = self.best_similar_posts(ws, topic, platform=platform, limit=3) or self.best_similar_posts(
+                ws, topic, platform=None, limit=3)
+            return ws.brand_voice, [p.text for p in similar], [p.id for p in similar]
+        found: list[Example] = self._memory.best_examples(ws, topic, platform=platform, limit=3)
+        if not found and platform is not None:
+            found = self._memory.best_examples(ws, topic, platform=None, limit=3)
+        own = [t for t in self._memory.brand_examples(ws, topic) if t not in {e.text for e in found}]
+        return self._memory.brand_voice(ws), [e.text for e in found] + own, [e.post_id for e in found]
 
     def repurpose(self, ws: Workspace, write: WriteFn, *, source: str, platforms: list[str],
                   request_key: str | None = None) -> list[Draft]:
@@ -167,7 +194,8 @@ class ContentService:
 
     # Scheduling and publishing --------------------------------------------------------------------
     def schedule(self, ws: Workspace, *, draft_id: str | None, text: str | None, platform: str,
-                 publish_at: datetime, account: str | None, idempotency_key: str, now: datetime) -> ScheduledPost:
+                 publish_at: datetime, account: str | None, idempotency_key: str, now: datetime,
+                 media_ids: Sequence[str] = ()) -> ScheduledPost:
         with self._db.transaction() as session:
             # A replay returns the first result even if publish_at has passed since (e.g. a slow approval).
             existing = session.scalar(select(ScheduledPostRow).where(
@@ -181,7 +209,7 @@ class ContentService:
         with self._db.transaction() as session:
             row = ScheduledPostRow(id=new_id("sched"), workspace_id=ws.id, draft_id=draft.id if draft else None,
                                    platform=platform, account=account, text=body, publish_at=publish_at,
-                                   status="scheduled", idempotency_key=idempotency_key)
+                                   status="scheduled", idempotency_key=idempotency_key, media_ids=list(media_ids))
             session.add(row)
             if draft is not None:
                 draft_row = session.get(DraftRow, draft.id)
@@ -191,16 +219,82 @@ class ContentService:
             return _scheduled(row)
 
     def publish(self, ws: Workspace, *, draft_id: str | None, text: str | None, platform: str,
-                account: str | None, idempotency_key: str) -> PublishedPost:
+                account: str | None, idempotency_key: str, media: Sequence[Path] = ()) -> PublishedPost:
         body, draft = self._body(ws, draft_id, text, platform)
         post = self._social.publish(ws.id, platform, body, account=account,  # type: ignore[arg-type]
-                                    idempotency_key=idempotency_key, topic=draft.topic if draft else None)
+                                    idempotency_key=idempotency_key, topic=draft.topic if draft else None,
+                                    media=media)
         if draft is not None:
             with self._db.transaction() as session:
                 draft_row = session.get(DraftRow, draft.id)
                 assert draft_row is not None
                 draft_row.status = "published"
+        self._remember(ws, post)
         return post
+
+    def update_metrics(self, ws: Workspace, post_id: str, metrics: PostMetrics) -> PublishedPost:
+        """New engagement figures for a published post (sandbox world, imports of platform stats); its memory
+        record changes with them, so the next draft ranks it by what it did."""
+        set_metrics = getattr(self._social, "set_metrics", None)
+        if set_metrics is None:
+            raise InvalidInput("This platform connection reports metrics itself; they cannot be set by hand.")
+        post: PublishedPost = set_metrics(ws.id, post_id, metrics)
+        if self._memory is not None:
+            self._memory.record_metrics(ws, post)
+        return post
+
+    def _remember(self, ws: Workspace, post: PublishedPost) -> None:
+        """Put a just-published post in memory. The post is out already, so a memory failure must not turn
+        the publish into an error: it is logged, and memory catches up on its next read (MemoryService.sync)."""
+        if self._memory is None:
+            return
+        try:
+            self._memory.remember_published(ws, post)
+        except Exception:
+            log.exception("could not add a published post to memory", extra={"workspace_id": ws.id})
+
+    def due_scheduled_posts(self, until: datetime, *, limit: int = 500) -> list[tuple[str, ScheduledPost]]:
+        """(workspace id, post) of every post still scheduled at or before `until`, soonest first (the worker)."""
+        with self._db.transaction() as session:
+            rows = session.scalars(select(ScheduledPostRow).where(
+                ScheduledPostRow.status == "scheduled", ScheduledPostRow.publish_at <= until)
+                .order_by(ScheduledPostRow.publish_at).limit(limit)).all()
+            return [(row.workspace_id, _scheduled(row)) for row in rows]
+
+    def publish_scheduled(self, ws: Workspace, scheduled_id: str) -> ScheduledPost:
+        """Publish a due scheduled post (the worker calls this once its time has come, through the ledger).
+        Keyed by the scheduled post's id: publishing it again returns the same platform post."""
+        with self._db.transaction() as session:
+            row = session.get(ScheduledPostRow, scheduled_id)
+            if row is None or row.workspace_id != ws.id:
+                raise NotFound(f"There is no scheduled post {scheduled_id!r} in this workspace.")
+            if row.status == "published":
+                return _scheduled(row)
+            platform, account, text, draft_id = row.platform, row.account, row.text, row.draft_id
+            media_ids = list(row.media_ids or [])
+        post = self._social.publish(ws.id, platform, text, account=account,  # type: ignore[arg-type]
+                                    idempotency_key=f"scheduled:{scheduled_id}",
+                                    media=self.media_paths(ws, media_ids))
+        with self._db.transaction() as session:
+            row = session.get(ScheduledPostRow, scheduled_id)
+            assert row is not None
+            row.status, row.remote_post_id = "published", post.id
+            if draft_id is not None and (draft_row := session.get(DraftRow, draft_id)) is not None:
+                draft_row.status = "published"
+            scheduled = _scheduled(row)
+        self._remember(ws, post)
+        return scheduled
+
+    def media_paths(self, ws: Workspace, media_ids: Sequence[str]) -> list[Path]:
+        """The files of this workspace's media assets, in the order given."""
+        paths: list[Path] = []
+        with self._db.transaction() as session:
+            for media_id in media_ids:
+                row = session.get(MediaAssetRow, media_id)
+                if row is None or row.workspace_id != ws.id:
+                    raise NotFound(f"No media asset {media_id!r} in this workspace: `studio media list` shows them.")
+                paths.append(Path(row.path))
+        return paths
 
     def _connected_account(self, ws: Workspace, platform: str, account: str | None) -> str | None:
         """The connected handle to post from, checked now so a scheduled post cannot fail later for it."""
@@ -268,13 +362,17 @@ class ContentService:
         return [post for _, post in scored[:limit]]
 
     def suggest_topics(self, ws: Workspace, *, count: int, platform: str | None) -> list[str]:
-        ranked = self.performance(ws)
-        if platform:
-            ranked = [r for r in ranked if r.platform == platform]
-        best = list(dict.fromkeys(row.topic for row in ranked if row.topic))
-        # Unanswered questions first (sorted() is stable, so otherwise in the order they were asked).
-        questions = sorted((c for c in self._social.comments(ws.id) if c.is_question), key=lambda c: c.replied)
-        asked = list(dict.fromkeys(f"Answering: {c.text.strip()}" for c in questions))
+        if self._memory is not None:  # what performed (by engagement rate) and what the audience asks
+            best = self._memory.top_topics(ws, platform=platform)
+            asked = [f"Answering: {q}" for q in self._memory.audience_questions(ws)]
+        else:
+            ranked = self.performance(ws)
+            if platform:
+                ranked = [r for r in ranked if r.platform == platform]
+            best = list(dict.fromkeys(row.topic for row in ranked if row.topic))
+            # Unanswered questions first (sorted() is stable, so otherwise in the order they were asked).
+            questions = sorted((c for c in self._social.comments(ws.id) if c.is_question), key=lambda c: c.replied)
+            asked = list(dict.fromkeys(f"Answering: {c.text.strip()}" for c in questions))
         # Alternate the two sources, so even a short list has both what worked and what people ask.
         topics = [idea for pair in zip_longest(best, asked) for idea in pair if idea is not None]
         if not topics:
@@ -284,7 +382,8 @@ class ContentService:
     def check_brand(self, ws: Workspace, text: str) -> list[BrandIssue]:
         issues = []
         lowered = text.lower()
-        for word in ws.brand_voice.banned_words:
+        banned = self._memory.brand_rules(ws).banned_words if self._memory is not None else ws.brand_voice.banned_words
+        for word in banned:
             if re.search(rf"\b{re.escape(word.lower())}\b", lowered):
                 issues.append(BrandIssue(rule="banned_word", detail=f"uses the banned word {word!r}"))
         if text.count("!") > 3:

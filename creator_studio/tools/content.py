@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from creator_studio.content.media import MediaAsset
 from creator_studio.content.platforms import DISPLAY_NAMES, check_length
 from creator_studio.content.service import (
     BrandIssue,
     CalendarEntry,
     Draft,
-    MediaAsset,
     PostPerformance,
     ScheduledPost,
     default_calendar_window,
@@ -106,8 +106,11 @@ def draft_newsletter(ctx: ToolContext, args: NewsletterArgs) -> DraftResult:
 
 
 class ImageArgs(ToolArgs):
-    prompt: str = Field(min_length=2, max_length=1000)
-    style: str | None = Field(default=None, max_length=100)
+    prompt: str = Field(min_length=2, max_length=1000, description="The card's text, or what to picture.")
+    style: str | None = Field(default=None, max_length=100, description="bold, minimal, or the brand's default.")
+    platform: SocialPlatformArg | None = Field(default=None, description="Sized for this platform's feed.")
+    format: Literal["square", "landscape", "story"] | None = Field(
+        default=None, description="square 1080×1080, landscape 1200×675, story 1080×1920.")
 
 
 class MediaResult(ToolResult):
@@ -116,16 +119,19 @@ class MediaResult(ToolResult):
 
 @tool("content")
 def generate_image(ctx: ToolContext, args: ImageArgs) -> MediaResult:
-    """Create a branded image (a 1080×1080 card) from a prompt and save it in the workspace."""
-    asset = ctx.studio.content.generate_image(ctx.workspace, prompt=args.prompt, style=args.style,
-                                              request_key=ctx.request_key)
-    return MediaResult(summary=f"Created an image card ({asset.id}) at {asset.path}.", asset=asset)
+    """Create a branded image (PNG) from a prompt, sized for a platform or format, and save it in the workspace."""
+    asset = ctx.studio.media.generate_image(ctx.workspace, prompt=args.prompt, style=args.style,
+                                            platform=args.platform, image_format_name=args.format,
+                                            request_key=ctx.request_key)
+    return MediaResult(summary=f"Created a {asset.details['width']}×{asset.details['height']} image "
+                               f"({asset.id}) at {asset.path}.", asset=asset)
 
 
 class VideoArgs(ToolArgs):
     script: str | None = Field(default=None, max_length=5000, description="The narration, if already written.")
     topic: str | None = Field(default=None, max_length=300)
-    duration_s: int = Field(default=30, ge=5, le=600)
+    duration_s: int = Field(default=30, ge=5, le=600, description="Target length; the narration sets the exact one.")
+    preset: Literal["vertical_short", "square_feed"] = "vertical_short"
 
     @model_validator(mode="after")
     def _one_source(self) -> VideoArgs:
@@ -136,13 +142,14 @@ class VideoArgs(ToolArgs):
 
 @tool("content")
 def generate_video(ctx: ToolContext, args: VideoArgs) -> MediaResult:
-    """Plan a short video from a script or a topic: timed scenes with narration and SRT captions."""
-    asset = ctx.studio.content.generate_storyboard(ctx.workspace, ctx.write, request_key=ctx.request_key,
-                                                   script=args.script, topic=args.topic,
-                                                   duration_s=args.duration_s)
+    """Make a narrated short video (MP4, H.264 + AAC) from a script or a topic: branded slides, captions (SRT
+    and in the video) and an audio-only export."""
+    asset = ctx.studio.media.generate_video(ctx.workspace, ctx.write, script=args.script, topic=args.topic,
+                                            duration_s=args.duration_s, preset=args.preset,
+                                            request_key=ctx.request_key)
     scenes = len(asset.details.get("scenes", []))  # type: ignore[arg-type]
-    return MediaResult(summary=f"Planned a {args.duration_s}s video in {scenes} scenes with captions "
-                               f"({asset.id}); rendering to MP4 is not available in this build.", asset=asset)
+    return MediaResult(summary=f"Made a {asset.details['duration_s']:.0f}s video in {scenes} scenes with "
+                               f"captions ({asset.id}) at {asset.path}.", asset=asset)
 
 
 class BrandCheckArgs(ToolArgs):
@@ -226,6 +233,8 @@ class SchedulePostArgs(ToolArgs):
     platform: SocialPlatformArg
     publish_at: FutureDatetime = Field(description="ISO 8601 with time zone; must be in the future.")
     account: str | None = None
+    media_ids: list[str] = Field(default_factory=list, max_length=10,
+                                 description="Images or a video from generate_image / generate_video to attach.")
 
     @model_validator(mode="after")
     def _one_body(self) -> SchedulePostArgs:
@@ -239,24 +248,27 @@ class ScheduleResult(ToolResult):
 
 
 def _check_body(ctx: ToolContext, args: SchedulePostArgs | PublishPostArgs) -> None:
-    """The draft exists and its text fits the platform."""
+    """The draft exists, its text fits the platform and its media meet the platform's limits."""
     body = ctx.studio.content.get_draft(ctx.workspace, args.draft_id).text if args.draft_id else args.text
     check_length(args.platform, body or "")
+    ctx.studio.media.check_for_platform(ctx.workspace, args.platform, args.media_ids)
 
 
 def _preview_schedule(ctx: ToolContext, args: SchedulePostArgs) -> str:
     body = ctx.studio.content.get_draft(ctx.workspace, args.draft_id).text if args.draft_id else args.text
     when = args.publish_at.astimezone(ctx.zone).strftime("%a %d %b %Y %H:%M")
-    return f"Schedule on {DISPLAY_NAMES[args.platform]} for {when} ({ctx.workspace.timezone}):\n{body}"
+    return (f"Schedule on {DISPLAY_NAMES[args.platform]} for {when} ({ctx.workspace.timezone}):\n{body}"
+            f"{_attachments(args.media_ids)}")
 
 
 @tool("content", side_effect=True, preview=_preview_schedule, check=_check_body)
 def schedule_post(ctx: ToolContext, args: SchedulePostArgs) -> ScheduleResult:
     """Put a draft (or text) in the calendar to be published on a platform at a given time."""
+    ctx.studio.media.check_for_platform(ctx.workspace, args.platform, args.media_ids)
     scheduled = ctx.studio.content.schedule(ctx.workspace, draft_id=args.draft_id, text=args.text,
                                             platform=args.platform, publish_at=args.publish_at,
                                             account=args.account, idempotency_key=ctx.require_idempotency_key(),
-                                            now=ctx.now)
+                                            now=ctx.now, media_ids=args.media_ids)
     when = scheduled.publish_at.astimezone(ctx.zone).strftime("%A %d %B %H:%M")
     return ScheduleResult(summary=f"Scheduled for {DISPLAY_NAMES[scheduled.platform]} on {when} "
                                   f"({ctx.workspace.timezone}).", scheduled=scheduled)
@@ -267,6 +279,8 @@ class PublishPostArgs(ToolArgs):
     text: str | None = Field(default=None, max_length=5000)
     platform: SocialPlatformArg
     account: str | None = None
+    media_ids: list[str] = Field(default_factory=list, max_length=10,
+                                 description="Images or a video from generate_image / generate_video to attach.")
 
     @model_validator(mode="after")
     def _one_body(self) -> PublishPostArgs:
@@ -281,13 +295,22 @@ class PublishResult(ToolResult):
 
 def _preview_publish(ctx: ToolContext, args: PublishPostArgs) -> str:
     body = ctx.studio.content.get_draft(ctx.workspace, args.draft_id).text if args.draft_id else args.text
-    return f"Publish now on {DISPLAY_NAMES[args.platform]}:\n{body}"
+    return f"Publish now on {DISPLAY_NAMES[args.platform]}:\n{body}{_attachments(args.media_ids)}"
+
+
+def _attachments(media_ids: list[str]) -> str:
+    return f"\nAttached: {', '.join(media_ids)}" if media_ids else ""
 
 
 @tool("content", side_effect=True, preview=_preview_publish, check=_check_body)
 def publish_post(ctx: ToolContext, args: PublishPostArgs) -> PublishResult:
     """Publish a draft (or text) on a platform now."""
+    ctx.studio.media.check_for_platform(ctx.workspace, args.platform, args.media_ids)
     post = ctx.studio.content.publish(ctx.workspace, draft_id=args.draft_id, text=args.text,
                                       platform=args.platform, account=args.account,
-                                      idempotency_key=ctx.require_idempotency_key())
+                                      idempotency_key=ctx.require_idempotency_key(),
+                                      media=ctx.studio.content.media_paths(ctx.workspace, args.media_ids))
+    ctx.studio.events.publish("content.published", ctx.workspace.id, {"post_id": post.id, "platform": post.platform,
+                              "url": post.url, "draft_id": args.draft_id}, source="content",
+                              correlation_id=ctx.run_id, key=ctx.require_idempotency_key())
     return PublishResult(summary=f"Published on {DISPLAY_NAMES[post.platform]}: {post.url}", post=post)

@@ -16,6 +16,26 @@ class FAQEntry(BaseModel):
     answer: str
 
 
+HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
+LOGO_POSITIONS = ("top-left", "top-right", "bottom-left", "bottom-right")
+
+
+class BrandVisual(BaseModel):
+    """How the brand looks on images and video slides; media generation enforces it."""
+
+    background: str = Field(default="#1E3A8A", pattern=HEX_COLOUR)
+    foreground: str = Field(default="#F9FAFB", pattern=HEX_COLOUR)
+    accent: str = Field(default="#F59E0B", pattern=HEX_COLOUR)
+    # Colours media may use; the three above are always allowed.
+    palette: list[str] = Field(default_factory=list)
+    font: str = Field(default="DejaVu Sans", description="A font family installed on the machine, or a .ttf path.")
+    logo_path: str | None = Field(default=None, description="A PNG logo; without it the creator's name is the mark.")
+    logo_position: str = Field(default="bottom-right", pattern="^(top|bottom)-(left|right)$")
+
+    def allowed_colours(self) -> set[str]:
+        return {c.upper() for c in [self.background, self.foreground, self.accent, *self.palette]}
+
+
 class BrandVoice(BaseModel):
     creator_name: str = "the creator"
     niche: str = ""
@@ -28,6 +48,7 @@ class BrandVoice(BaseModel):
     offers: list[str] = Field(default_factory=list)
     hashtags: list[str] = Field(default_factory=list)
     faq: list[FAQEntry] = Field(default_factory=list)
+    visual: BrandVisual = Field(default_factory=BrandVisual)
 
 
 class Workspace(BaseModel):

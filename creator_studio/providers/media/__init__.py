@@ -1,0 +1,1 @@
+"""Media generation: branded image cards, narrated videos and audio (offline renderers and OpenAI)."""
