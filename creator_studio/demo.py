@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from creator_studio.errors import InvalidInput
 from creator_studio.runs.approvals import ApprovalDecision
 from creator_studio.runs.runner import Runner, RunOutcome
 from creator_studio.sandbox.bootstrap import create_workspace
@@ -114,3 +115,129 @@ def _show_state(console: Console, studio: Studio) -> None:
     for effect in studio.ledger.entries(workspace_id=ws.id):
         ledger.add_row(effect.tool, effect.status, str(effect.attempts), effect.run_id or "")
     console.print(ledger)
+
+
+# -- The simulated month: `studio demo --days 30 --seed 7` -------------------------------------------------
+SIMULATION_START = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)  # a fixed start: the same seed draws the same month
+
+
+def run_simulated_month(console: Console, home: str | None, *, days: int, seed: int) -> Path:
+    """The three integration-map workflows in a seeded simulated month, approvals by workspace policy; ends with
+    a table per module and a PNG chart of followers and MRR. Returns the chart's path."""
+    import time
+
+    from creator_studio.sandbox.workflows import AUTO_APPROVE, acquisition, community, revenue_optimisation
+    from creator_studio.sandbox.workflows.run import WorkflowReport, steps_in_order
+    from creator_studio.sandbox.world import World
+
+    if not 1 <= days <= 366:
+        raise InvalidInput(f"--days must be between 1 and 366 (got {days}).")
+    studio_home = Path(home).expanduser() if home else Settings().home
+    studio_home.mkdir(parents=True, exist_ok=True)
+    (studio_home / "simulated-month").mkdir(exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix=f"seed-{seed}-", dir=studio_home / "simulated-month"))
+    studio = Studio.open(Settings(home=base, model="offline"))
+    studio.clock = lambda: SIMULATION_START
+    began = time.monotonic()
+    try:
+        ws = create_workspace(studio, "default")
+        ws = studio.workspaces.update(ws.id, auto_approve=AUTO_APPROVE)
+        console.print(Panel(f"Workspace in {base}\nSeed {seed}, {days} simulated days from "
+                            f"{SIMULATION_START:%d %b %Y}. Approvals by policy: {', '.join(AUTO_APPROVE)}.",
+                            title="Creator Studio: the simulated month"))
+        world = World(studio, ws, seed=seed)
+        flows: list[tuple[list[Any], WorkflowReport]] = []
+        plan: list[tuple[str, list[Any], Callable[..., WorkflowReport]]] = [
+            ("acquisition", acquisition.STEPS, acquisition.run_follower_acquisition),
+            ("community", community.STEPS, community.run_community_monetisation),
+            ("revenue", revenue_optimisation.STEPS, revenue_optimisation.run_revenue_optimisation)]
+        for number, (name, steps, run) in enumerate(plan, start=1):
+            console.rule(f"{number} · {name}")
+            report = run(studio, ws, world, correlation_id=f"{name}-seed{seed}")
+            flows.append((steps, report))
+            console.print(f"{report.workflow}: ten steps done by day {(world.now - world.started_at).days}; "
+                          f"${report.attributed_revenue_cents / 100:,.2f} credited to {report.starting_post_id}")
+        remaining = days - (world.now - world.started_at).days
+        if remaining > 0:
+            console.print(f"The world runs the remaining {remaining} days…")
+            world.run(days=remaining)
+        for steps, report in flows:
+            events = studio.events.query(ws.id, correlation_id=report.correlation_id, limit=10_000)
+            _workflow_table(console, report, steps, steps_in_order(events, steps))
+        _module_tables(console, studio, world)
+        chart = _chart(world, studio_home / f"simulated-month-seed{seed}.png")
+        console.print(f"Simulated {(world.now - world.started_at).days} days in {time.monotonic() - began:.0f} s. "
+                      f"Chart of followers and MRR: [bold]{chart}[/bold]")
+        return chart
+    finally:
+        studio.close()
+
+
+def _workflow_table(console: Console, report: Any, steps: list[Any], events: list[Any]) -> None:
+    table = Table(title=f"Automation Lab · {report.workflow} ({report.correlation_id}): "
+                        f"${report.attributed_revenue_cents / 100:,.2f} credited to post {report.starting_post_id}")
+    for column in ("#", "step", "event", "simulated time"):
+        table.add_column(column, overflow="fold")
+    for number, (step, event) in enumerate(zip(steps, events, strict=True), start=1):
+        table.add_row(str(number), escape(step.name), event.type,
+                      event.occurred_at.strftime("%d %b %H:%M"))
+    console.print(table)
+
+
+def _module_tables(console: Console, studio: Studio, world: Any) -> None:
+    first, last = world.history[0], world.history[-1]
+    stats = world.stats
+
+    def table(title: str, rows: list[tuple[str, str]]) -> None:
+        out = Table(title=title)
+        out.add_column("measure")
+        out.add_column("value", justify="right")
+        for name, value in rows:
+            out.add_row(name, value)
+        console.print(out)
+
+    posts = list(world.posts.values())
+    table("Content Studio", [
+        ("posts published", str(len(posts))),
+        ("impressions", f"{sum(p.totals.impressions for p in posts):,}"),
+        ("likes / reposts / clicks", " / ".join(f"{sum(getattr(p.totals, name) for p in posts):,}"
+                                                for name in ("likes", "reposts", "clicks"))),
+    ])
+    table("Audience Hub", [
+        ("followers", f"{first.followers:,} → {last.followers:,}"),
+        ("comments", f"{stats.comments:,} ({', '.join(f'{k} {v}' for k, v in sorted(stats.comment_kinds.items()))})"),
+        ("email subscribers", f"{first.subscribers:,} → {last.subscribers:,}"),
+        ("emails opened / clicked / unsubscribes", f"{stats.emails_opened} / {stats.emails_clicked} / "
+                                                   f"{stats.unsubscribes}"),
+    ])
+    table("Revenue Center", [
+        ("MRR", f"${first.mrr_cents / 100:,.2f} → ${last.mrr_cents / 100:,.2f}"),
+        ("revenue in the month", f"${stats.revenue_cents / 100:,.2f}"),
+        ("purchases / renewals / upgrades", f"{stats.purchases} / {stats.renewals} / {stats.upgrades}"),
+        ("payment failures / churned", f"{stats.payment_failures} / {stats.churned}"),
+    ])
+    counts: dict[str, int] = {}
+    for event in studio.events.query(world.ws.id, since=world.started_at, limit=1_000_000):
+        counts[event.type] = counts.get(event.type, 0) + 1
+    table("Events (all modules)", [(name, str(count)) for name, count in sorted(counts.items())])
+
+
+def _chart(world: Any, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    days = [(s.day - world.started_at).total_seconds() / 86_400 for s in world.history]
+    figure, followers_axis = plt.subplots(figsize=(9, 4.5))
+    followers_axis.plot(days, [s.followers for s in world.history], color="tab:blue", label="followers")
+    followers_axis.set_xlabel("simulated day")
+    followers_axis.set_ylabel("followers (all platforms)", color="tab:blue")
+    mrr_axis = followers_axis.twinx()
+    mrr_axis.plot(days, [s.mrr_cents / 100 for s in world.history], color="tab:green", label="MRR ($)")
+    mrr_axis.set_ylabel("MRR ($)", color="tab:green")
+    followers_axis.set_title(f"The simulated month (seed {world.seed})")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

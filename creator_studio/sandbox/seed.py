@@ -109,3 +109,6 @@ def seed_default_world(studio: object, ws: Workspace, now: datetime) -> None:
     seed_audience_world(studio, ws, now)
     seed_revenue_world(studio, ws, now)
     seed_automation_world(studio, ws, now)
+    # Vector memory mirrors the brand voice, the past posts and the comments, so the first draft leans on them.
+    # (A studio opened on a copy of this database, as in tests, rebuilds its memory on first use instead.)
+    studio.memory.sync(ws)  # type: ignore[attr-defined]
