@@ -46,5 +46,17 @@ test-fast: $(STAMP)
 test-llm: $(STAMP)
 	bash scripts/test-llm.sh
 
+# Benchmarks (BENCHMARKS.md): orchestration vs langgraph-supervisor first, then every other benchmarks/*.py
+# that is a script (has a __main__ block), with --quick when it supports it. A failing one fails the target
+# after the rest have run.
+bench: $(STAMP)
+	$(PY) benchmarks/orchestration.py
+	@status=0; for f in $$(ls benchmarks/*.py | sort); do \
+		case $$f in benchmarks/orchestration.py|benchmarks/__init__.py) continue;; esac; \
+		grep -q '__main__' $$f || continue; \
+		if grep -q -- '--quick' $$f; then args=--quick; else args=; fi; \
+		echo "== $$f $$args"; $(PY) $$f $$args || status=1; \
+	done; exit $$status
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

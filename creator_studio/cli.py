@@ -20,9 +20,16 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from creator_studio.analytics.cli import register as register_analytics
+from creator_studio.api.cli import register as register_api
+from creator_studio.automation.cli import register as register_automation
+from creator_studio.connections.cli import register as register_connections
+from creator_studio.content.media_cli import register as register_media
 from creator_studio.errors import StudioError
 from creator_studio.evals.cli import register as register_eval
+from creator_studio.events.cli import register as register_events
 from creator_studio.logs import configure_logging
+from creator_studio.memory.cli import register as register_memory
 from creator_studio.runs.approvals import Approval, ApprovalDecision
 from creator_studio.runs.runner import Runner, RunOutcome
 from creator_studio.settings import Settings
@@ -359,17 +366,30 @@ def approvals_edit(approval_id: str,
 
 @app.command()
 def demo(home: Annotated[str | None, typer.Option(help="Where the demo workspace lives (default: a fresh one "
-                                                       "under STUDIO_HOME/demo).")] = None) -> None:
-    """Show the studio end to end on the sandbox world: single agent, two agents in parallel, a rejection."""
-    from creator_studio.demo import run_demo
+                                                       "under STUDIO_HOME/demo).")] = None,
+         days: Annotated[int | None, typer.Option(help="Run the simulated month instead: this many days.")] = None,
+         seed: Annotated[int | None, typer.Option(help="The simulated world's seed (default 7).")] = None) -> None:
+    """Show the studio end to end on the sandbox world: single agent, two agents in parallel, a rejection.
+    With --days/--seed: the three cross-module workflows in a simulated month, with a report and a chart."""
+    from creator_studio.demo import run_demo, run_simulated_month
 
     try:
+        if days is not None or seed is not None:
+            run_simulated_month(console, home, days=30 if days is None else days, seed=7 if seed is None else seed)
+            return
         run_demo(console, home)
     except StudioError as exc:
         fail(exc.message)
 
 
 register_eval(app)
+register_connections(app)
+register_media(app)
+register_events(app)
+register_api(app)
+register_memory(app)
+register_automation(app)
+register_analytics(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

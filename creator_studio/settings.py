@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     # Events and jobs (creator_studio/events, creator_studio/automation): in-process unless Redis is given.
     redis_url: str | None = Field(default=None, description="Redis URL: events on Redis Streams, job leases.")
 
+    # Media (creator_studio/providers/media): offline renderers unless an OpenAI image/speech model is named.
+    image_model: str | None = Field(default=None, description="OpenAI Images model, e.g. gpt-image-1.")
+    image_cost_usd: float = Field(default=0.04, ge=0, description="Price per generated image, recorded per asset.")
+    speech_model: str | None = Field(default=None, description="OpenAI text-to-speech model, e.g. gpt-4o-mini-tts.")
+    speech_voice: str = "alloy"
+
     # HTTP API and dashboard (creator_studio/api).
     api_host: str = "127.0.0.1"
     api_port: int = 8400

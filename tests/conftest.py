@@ -17,6 +17,7 @@ from creator_studio.settings import Settings
 from creator_studio.studio import Studio
 from creator_studio.tools.base import ToolContext
 from creator_studio.workspaces.service import Workspace
+from tests.servers import postgres_server, redis_server  # noqa: F401
 
 # Wednesday 25 November 2026, 14:00 UTC (15:00 in Berlin): every test sees the same "now".
 FIXED_NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)

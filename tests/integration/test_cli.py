@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -109,7 +109,10 @@ def test_edit_with_a_bad_value_names_the_field(cli: CliRunner) -> None:
     [pending] = [a for a in waiting["approvals"] if a["status"] == "pending"]
     result = cli.invoke(app, ["approvals", "edit", pending["id"], "--set", "platform=myspace"])
     assert result.exit_code == 2 and "platform" in result.stderr
-    result = cli.invoke(app, ["approvals", "edit", pending["id"], "--set", "publish_at=2026-12-01T18:00:00+01:00",
+    # The CLI runs on the real clock: a time two days from now is always in the future.
+    later = (datetime.now(ZoneInfo("Europe/Berlin")) + timedelta(days=2)).replace(hour=18, minute=0, second=0,
+                                                                               microsecond=0)
+    result = cli.invoke(app, ["approvals", "edit", pending["id"], "--set", f"publish_at={later.isoformat()}",
                               "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["status"] == "completed"
