@@ -22,6 +22,7 @@ from creator_studio.api.routers import (
     chat,
     content,
     dashboard,
+    email_links,
     events,
     revenue,
     runs,
@@ -50,7 +51,7 @@ def create_app(studio: Studio, *, runner: Runner | None = None) -> FastAPI:
     problems.install(app)
     observability.install(app, metrics)
     for module in (system, chat, runs, content, audience, revenue, workflows, events, webhooks, settings,
-                   dashboard):
+                   dashboard, email_links):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.state.event_subscription = events_bridge.connect(studio, hub)

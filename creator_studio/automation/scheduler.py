@@ -41,6 +41,7 @@ class TickReport:
     skipped_runs: int = 0
     post_jobs: int = 0
     threshold_checks: int = 0
+    mail_checks: int = 0
 
 
 def firings(definition: WorkflowDefinition, zone_name: str, first: datetime, now: datetime) -> list[datetime]:
@@ -76,6 +77,7 @@ class Scheduler:
         self._due_workflows(now, report)
         self._due_posts(now, report)
         self._threshold_check(now, report)
+        self._mail_check(now, report)
         return report
 
     # Cron and one-off workflows ---------------------------------------------------------------------
@@ -142,6 +144,14 @@ class Scheduler:
             [NewJob(workspace_id=workspace_id, kind="scheduled_post", key=f"post:{post.id}",
                     payload={"scheduled_post_id": post.id}, due_at=post.publish_at) for workspace_id, post in due],
             now=now)
+
+    # Scheduled email --------------------------------------------------------------------------------
+    def _mail_check(self, now: datetime, report: TickReport) -> None:
+        """Scheduled campaigns and due sequence steps go out once per interval, from whichever worker claims
+        the job; the email provider records each campaign and step once, so a repeat sends nothing."""
+        bucket = int(now.timestamp() // self.threshold_interval.total_seconds())
+        report.mail_checks += self.jobs.enqueue(
+            [NewJob(workspace_id="*", kind="mail_due", key=f"mail:{bucket}", payload={}, due_at=now)], now=now)
 
     # Threshold triggers -----------------------------------------------------------------------------
     def _threshold_check(self, now: datetime, report: TickReport) -> None:

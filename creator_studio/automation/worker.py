@@ -172,6 +172,8 @@ class Worker:
             return self._publish_post(job)
         if job.kind == "threshold_check":
             return {"queued": self.triggers.check_thresholds(self.studio.now())}
+        if job.kind == "mail_due":
+            return self._send_due_mail()
         if job.kind == "probe":  # the scheduler benchmark's job: its effect row (with lateness) is the result
             return {}
         raise StudioError(f"unknown job kind {job.kind!r}")
@@ -190,6 +192,20 @@ class Worker:
                                     "draft_id": post["draft_id"], "scheduled_post_id": post_id},
                                    source="automation", correlation_id=post_id)
         return {"scheduled_post_id": post_id, "post_id": post["remote_post_id"]}
+
+    def _send_due_mail(self) -> dict[str, Any]:
+        now = self.studio.now()
+        campaigns = steps = 0
+        provider = self.studio.email_provider
+        # Both providers send scheduled campaigns; drip steps exist on the SMTP provider only.
+        send_campaigns = getattr(provider, "send_due_campaigns", None)
+        send_steps = getattr(provider, "send_due_sequence_steps", None)
+        for workspace_id in self.studio.workspaces.ids():
+            if send_campaigns is not None:
+                campaigns += len(send_campaigns(workspace_id, now))
+            if send_steps is not None:
+                steps += send_steps(workspace_id, now)
+        return {"campaigns": campaigns, "sequence_steps": steps}
 
     # Background -------------------------------------------------------------------------------------
     def _on_event(self, event: Event) -> None:

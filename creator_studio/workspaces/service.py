@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from creator_studio.errors import InvalidInput, NotFound
 from creator_studio.store.db import Database
@@ -81,6 +82,10 @@ class WorkspaceService:
             if row is None:
                 raise NotFound(f"Workspace {workspace_id!r} does not exist: run `studio init` first.")
             return _to_model(row)
+
+    def ids(self) -> list[str]:
+        with self._db.transaction() as session:
+            return list(session.scalars(select(WorkspaceRow.id).order_by(WorkspaceRow.id)))
 
     def exists(self, workspace_id: str) -> bool:
         with self._db.transaction() as session:

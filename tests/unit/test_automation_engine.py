@@ -425,3 +425,27 @@ def test_cron_schedule_agrees_with_croniter(zone_name: str) -> None:
             after = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
             expected = croniter(expression, after.astimezone(zone)).get_next(datetime).astimezone(UTC)
             assert schedule.next_after(after, zone) == expected, (expression, after)
+
+
+def test_a_scheduled_campaign_goes_out_at_its_time_once(studio: Studio, workspace: Workspace, clock: Clock) -> None:
+    at = FIXED_NOW + timedelta(hours=3)
+    campaign = studio.revenue.send_email_campaign(
+        workspace, draft_id=None, subject="Office hours Friday", body="Bring your messiest CSV.", segment="all",
+        send_at=at, now=FIXED_NOW, idempotency_key="campaign-1")
+    assert campaign.status == "scheduled"
+    first, second = make_worker(studio, "w1"), make_worker(studio, "w2")
+    clock.now = at - timedelta(minutes=5)
+    drain(first)
+    assert studio.email_provider.get_campaign(workspace.id, campaign.id).status == "scheduled"  # type: ignore[attr-defined]
+    clock.now = at + timedelta(minutes=1)
+    for _ in range(3):
+        drain(first)
+        drain(second)
+    sent = studio.email_provider.get_campaign(workspace.id, campaign.id)  # type: ignore[attr-defined]
+    assert sent.status == "sent" and sent.recipients > 0
+    from creator_studio.providers.email.sandbox import SandboxMessageRow
+
+    with studio.db.transaction() as session:
+        recipients = list(session.scalars(select(SandboxMessageRow.subscriber_id)
+                                          .where(SandboxMessageRow.campaign_id == campaign.id)))
+    assert len(recipients) == len(set(recipients)) == sent.recipients  # each reader got it once
