@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Three goals end to end, then the simulated month: the three cross-module workflows with a report and a chart.
 demo: $(STAMP)
 	$(VENV)/bin/studio demo
+	$(VENV)/bin/studio demo --days 30 --seed 7
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check creator_studio tests $(wildcard benchmarks)
