@@ -111,7 +111,7 @@ class Studio:
 
     @cached_property
     def content(self) -> ContentService:
-        return ContentService(self.db, self.platforms, self.settings.home / "media", memory=self.memory)
+        return ContentService(self.db, self.platforms, memory=self.memory)
 
     @cached_property
     def memory(self) -> MemoryService:

@@ -6,7 +6,6 @@ enforced before anything is rendered, and every asset records its size, duration
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from PIL import Image, ImageDraw
 from pydantic import BaseModel
 
 from creator_studio.content.models import MediaAssetRow
+from creator_studio.content.service import record_id
 from creator_studio.errors import InvalidInput, NotFound
 from creator_studio.providers.llm.writer import WritingTask, Written
 from creator_studio.providers.media.base import ImageGenerator, SpeechSynthesizer
@@ -25,7 +25,7 @@ from creator_studio.providers.media.formats import Frame, image_format, video_pr
 from creator_studio.providers.media.guidelines import check_banned_words, logo_in_place, off_brand_colours
 from creator_studio.providers.media.limits import MediaFacts, check_media
 from creator_studio.providers.media.video import export_audio, render_video, split_scenes
-from creator_studio.store.db import Database, new_id
+from creator_studio.store.db import Database
 from creator_studio.workspaces.service import Workspace
 
 WriteFn = Callable[[WritingTask], Written]
@@ -51,7 +51,7 @@ class MediaService:
                        image_format_name: str | None = None, request_key: str | None = None) -> MediaAsset:
         check_banned_words(prompt, ws.brand_voice.banned_words, where="image text")
         frame = image_format(image_format_name, platform)
-        asset_id = _asset_id(ws, request_key)
+        asset_id = record_id("media", ws, request_key)
         if (existing := self._existing(asset_id)) is not None:
             return existing
         visual = ws.brand_voice.visual
@@ -83,7 +83,7 @@ class MediaService:
                        duration_s: int, preset: str = "vertical_short", style: str | None = None,
                        request_key: str | None = None) -> MediaAsset:
         frame = video_preset(preset)
-        asset_id = _asset_id(ws, request_key)
+        asset_id = record_id("media", ws, request_key)
         if (existing := self._existing(asset_id)) is not None:
             return existing
         narration = self._narration(ws, write, script=script, topic=topic)
@@ -112,7 +112,7 @@ class MediaService:
     def generate_audio(self, ws: Workspace, write: WriteFn, *, script: str | None, topic: str | None,
                        request_key: str | None = None) -> MediaAsset:
         """A narrated audio snippet (AAC in M4A), e.g. for a podcast teaser."""
-        asset_id = _asset_id(ws, request_key)
+        asset_id = record_id("media", ws, request_key)
         if (existing := self._existing(asset_id)) is not None:
             return existing
         narration = self._narration(ws, write, script=script, topic=topic)
@@ -204,13 +204,6 @@ def _stamp_mark(picture: Image.Image, ws: Workspace, frame: Frame) -> tuple[int,
     else:
         draw.text((x - left, y - top), ws.brand_voice.creator_name, font=font, fill=visual.accent)
     return (x, y, x + w, y + h)
-
-
-def _asset_id(ws: Workspace, request_key: str | None) -> str:
-    """A request key gives a stable id, so the same request twice finds the first asset."""
-    if request_key is None:
-        return new_id("media")
-    return f"media_{hashlib.sha256(f'{ws.id}|{request_key}'.encode()).hexdigest()[:12]}"
 
 
 def _asset(row: MediaAssetRow) -> MediaAsset:

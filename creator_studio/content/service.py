@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -85,19 +84,10 @@ class PostPerformance(BaseModel):
     url: str
 
 
-class MediaAsset(BaseModel):
-    id: str
-    kind: str
-    path: str
-    details: dict[str, object]
-
-
 class ContentService:
-    def __init__(self, db: Database, social: SocialProvider, media_dir: Path,
-                 memory: MemoryService | None = None) -> None:
+    def __init__(self, db: Database, social: SocialProvider, memory: MemoryService | None = None) -> None:
         self._db = db
         self._social = social
-        self._media_dir = media_dir
         self._memory = memory
 
     # Drafts ---------------------------------------------------------------------------------------
@@ -393,60 +383,12 @@ class ContentService:
         return issues
 
     # Media ---------------------------------------------------------------------------------------------
-    def generate_image(self, ws: Workspace, *, prompt: str, style: str | None,
-                       request_key: str | None = None) -> MediaAsset:
-        """A branded 1080×1080 SVG card with the prompt's text wrapped to fit (raster media: issue 10)."""
-        lines = _wrap(prompt, 28)[:6]
-        palette = {"bold": ("#111827", "#F59E0B"), "minimal": ("#FFFFFF", "#111827")}
-        background, foreground = palette.get((style or "").lower(), ("#1E3A8A", "#F9FAFB"))
-        text_rows = "".join(
-            f'<text x="90" y="{380 + i * 80}" font-size="60" fill="{foreground}" '
-            f'font-family="sans-serif">{html.escape(line)}</text>' for i, line in enumerate(lines))
-        svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="1080" height="1080" viewBox="0 0 1080 1080">'
-               f'<rect width="1080" height="1080" fill="{background}"/>{text_rows}'
-               f'<text x="90" y="990" font-size="36" fill="{foreground}" font-family="sans-serif">'
-               f'{html.escape(ws.brand_voice.creator_name)}</text></svg>')
-        return self._save_asset(ws, "image", "svg", svg, {"prompt": prompt, "style": style, "width": 1080,
-                                                          "height": 1080, "format": "svg"}, request_key)
-
-    def generate_storyboard(self, ws: Workspace, write: WriteFn, *, script: str | None, topic: str | None,
-                            duration_s: int, request_key: str | None = None) -> MediaAsset:
-        """Timed scenes and SRT captions; a given script is narrated as written, a topic gets one written."""
-        if script and script.strip():
-            narration = script
-        elif topic and topic.strip():
-            narration = write(WritingTask(kind="video_script", brand=ws.brand_voice, topic=topic)).text
-        else:
-            raise InvalidInput("A video needs a script or a topic.")
-        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", narration) if s.strip()]
-        per_scene = duration_s / max(len(sentences), 1)
-        scenes = [{"index": i + 1, "start_s": round(i * per_scene, 2), "end_s": round((i + 1) * per_scene, 2),
-                   "narration": sentence} for i, sentence in enumerate(sentences)]
-        srt = "\n".join(f"{s['index']}\n{_srt_time(float(s['start_s']))} --> {_srt_time(float(s['end_s']))}\n"
-                        f"{s['narration']}\n" for s in scenes)
-        return self._save_asset(ws, "storyboard", "srt", srt, {"duration_s": duration_s, "scenes": scenes,
-                                                               "rendered_video": False}, request_key)
-
-    def _save_asset(self, ws: Workspace, kind: str, suffix: str, body: str, details: dict[str, object],
-                    request_key: str | None) -> MediaAsset:
-        asset_id = _record_id("media", ws, request_key)
-        folder = self._media_dir / ws.id
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{asset_id}.{suffix}"
-        with self._db.transaction() as session:
-            existing = session.get(MediaAssetRow, asset_id)
-            if existing is not None:  # the same request again (a resumed run): the asset already exists
-                return MediaAsset(id=existing.id, kind=existing.kind, path=existing.path, details=existing.details)
-            path.write_text(body, encoding="utf-8")
-            session.add(MediaAssetRow(id=asset_id, workspace_id=ws.id, kind=kind, path=str(path), details=details))
-        return MediaAsset(id=asset_id, kind=kind, path=str(path), details=details)
-
     def _save_draft(self, ws: Workspace, *, kind: str, platform: str, topic: str | None, text: str,
                     generated_by: str, tone: str | None = None, title: str | None = None,
                     segment: str | None = None, source_id: str | None = None,
                     request_key: str | None = None) -> Draft:
         with self._db.transaction() as session:
-            draft_id = _record_id("draft", ws, request_key)
+            draft_id = record_id("draft", ws, request_key)
             existing = session.get(DraftRow, draft_id)
             if existing is not None:  # the same request again (a resumed run): no second draft
                 return _draft(existing)
@@ -458,7 +400,7 @@ class ContentService:
             return _draft(row)
 
 
-def _record_id(prefix: str, ws: Workspace, request_key: str | None) -> str:
+def record_id(prefix: str, ws: Workspace, request_key: str | None) -> str:
     """A request key gives a stable id, so the same request twice finds the first record."""
     if request_key is None:
         return new_id(prefix)
@@ -471,28 +413,6 @@ def _nth(request_key: str | None, index: int) -> str | None:
 
 def default_calendar_window(now: datetime) -> tuple[datetime, datetime]:
     return now - timedelta(days=7), now + timedelta(days=30)
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        if len(current) + len(word) + 1 > width and current:
-            lines.append(current)
-            current = word
-        else:
-            current = f"{current} {word}".strip()
-    if current:
-        lines.append(current)
-    return lines
-
-
-def _srt_time(seconds: float) -> str:
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    return f"{hours:02}:{minutes:02}:{secs:02},{millis:03}"
 
 
 def _source_id(base: Draft) -> str | None:
