@@ -22,6 +22,7 @@ from creator_studio.logs import get_logger
 from creator_studio.providers.reliability import Priority, ProviderError
 from creator_studio.providers.social.accounts import AdapterFactory
 from creator_studio.providers.social.base import Account, Comment, PostMetrics, PublishedPost
+from creator_studio.providers.social.inbox import comment_row, comments_query
 from creator_studio.providers.social.models import RealCommentRow, RealPostRow
 from creator_studio.store.db import Database, new_id, utcnow
 from creator_studio.tools.types import SocialPlatform
@@ -117,16 +118,9 @@ class RealSocialProvider:
                  include_hidden: bool = False) -> list[Comment]:
         self.sync_comments(workspace_id, since)
         with self._db.transaction() as session:
-            query = select(RealCommentRow).where(RealCommentRow.workspace_id == workspace_id)
-            if platform:
-                query = query.where(RealCommentRow.platform == platform)
-            if since:
-                query = query.where(RealCommentRow.created_at >= since)
-            if unreplied_only:
-                query = query.where(RealCommentRow.reply_text.is_(None))
-            if not include_hidden:
-                query = query.where(RealCommentRow.hidden.is_(False))
-            return [_comment(r) for r in session.scalars(query.order_by(RealCommentRow.created_at))]
+            query = comments_query(RealCommentRow, workspace_id, platform=platform, since=since,
+                                   unreplied_only=unreplied_only, include_hidden=include_hidden)
+            return [_comment(r) for r in session.scalars(query)]
 
     def get_comment(self, workspace_id: str, comment_id: str) -> Comment:
         with self._db.transaction() as session:
@@ -163,10 +157,7 @@ class RealSocialProvider:
 
     @staticmethod
     def _comment_row(session: Session, workspace_id: str, comment_id: str) -> RealCommentRow:
-        row = session.get(RealCommentRow, comment_id)
-        if row is None or row.workspace_id != workspace_id:
-            raise NotFound(f"No comment {comment_id!r}: `list_comments` shows the comments you can act on.")
-        return row
+        return comment_row(session, RealCommentRow, workspace_id, comment_id)
 
 
 def _post(row: RealPostRow) -> PublishedPost:

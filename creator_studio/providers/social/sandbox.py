@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from creator_studio.errors import Conflict, NotFound
 from creator_studio.providers.social.base import Account, Comment, PostMetrics, PublishedPost
+from creator_studio.providers.social.inbox import comment_row, comments_query
 from creator_studio.store.db import Base, Database, UTCDateTime, new_id, utcnow
 from creator_studio.tools.types import SocialPlatform
 
@@ -149,16 +150,9 @@ class SandboxSocialProvider:
                  since: datetime | None = None, unreplied_only: bool = False,
                  include_hidden: bool = False) -> list[Comment]:
         with self._db.transaction() as session:
-            query = select(SandboxCommentRow).where(SandboxCommentRow.workspace_id == workspace_id)
-            if platform:
-                query = query.where(SandboxCommentRow.platform == platform)
-            if since:
-                query = query.where(SandboxCommentRow.created_at >= since)
-            if unreplied_only:
-                query = query.where(SandboxCommentRow.reply_text.is_(None))
-            if not include_hidden:
-                query = query.where(SandboxCommentRow.hidden.is_(False))
-            return [_comment(r) for r in session.scalars(query.order_by(SandboxCommentRow.created_at))]
+            query = comments_query(SandboxCommentRow, workspace_id, platform=platform, since=since,
+                                   unreplied_only=unreplied_only, include_hidden=include_hidden)
+            return [_comment(r) for r in session.scalars(query)]
 
     def get_comment(self, workspace_id: str, comment_id: str) -> Comment:
         with self._db.transaction() as session:
@@ -184,10 +178,7 @@ class SandboxSocialProvider:
 
     @staticmethod
     def _comment_row(session: Session, workspace_id: str, comment_id: str) -> SandboxCommentRow:
-        row = session.get(SandboxCommentRow, comment_id)
-        if row is None or row.workspace_id != workspace_id:
-            raise NotFound(f"No comment {comment_id!r}: `list_comments` shows the comments you can act on.")
-        return row
+        return comment_row(session, SandboxCommentRow, workspace_id, comment_id)
 
     @staticmethod
     def _resolve_account(session: Session, workspace_id: str, platform: str, account: str | None) -> str:
