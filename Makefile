@@ -52,12 +52,13 @@ test-llm: $(STAMP)
 # that is a script (has a __main__ block), with --quick when it supports it. A failing one fails the target
 # after the rest have run.
 bench: $(STAMP)
-	$(PY) benchmarks/orchestration.py
+	@start=$$(date +%s); $(PY) benchmarks/orchestration.py || exit 1; echo "== benchmarks/orchestration.py took $$(( $$(date +%s) - start )) s"
 	@status=0; for f in $$(ls benchmarks/*.py | sort); do \
 		case $$f in benchmarks/orchestration.py|benchmarks/__init__.py) continue;; esac; \
 		grep -q '__main__' $$f || continue; \
 		if grep -q -- '--quick' $$f; then args=--quick; else args=; fi; \
-		echo "== $$f $$args"; $(PY) $$f $$args || status=1; \
+		echo "== $$f $$args"; start=$$(date +%s); $(PY) $$f $$args || status=1; \
+		echo "== $$f took $$(( $$(date +%s) - start )) s"; \
 	done; exit $$status
 
 clean:

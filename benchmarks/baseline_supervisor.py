@@ -25,7 +25,9 @@ from string import Template
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.pregel import Pregel
 from langgraph_supervisor import create_supervisor
@@ -92,7 +94,9 @@ class StudioTool(BaseTool):
         return json.dumps(outcome.result, ensure_ascii=False, default=str)
 
 
-def build_baseline(studio: Studio, model: BaseChatModel, log: ToolLog) -> CompiledStateGraph[Any, Any, Any, Any]:
+def build_baseline(studio: Studio, model: BaseChatModel, log: ToolLog,
+                   checkpointer: BaseCheckpointSaver[Any] | None = None) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The README's build; `checkpointer` (not in the README) only for the like-for-like durability row."""
     ws = studio.workspaces.get(WORKSPACE_ID)
     now = studio.now()
     with warnings.catch_warnings():
@@ -107,10 +111,11 @@ def build_baseline(studio: Studio, model: BaseChatModel, log: ToolLog) -> Compil
         own_tools: list[BaseTool | Callable[..., Any]] = [StudioTool(studio, t, log)
                                                           for t in AGENTS["command_center"].tools()]
         workflow = create_supervisor(agents, model=model, tools=own_tools, prompt=prompt)
-        return workflow.compile()
+        return workflow.compile(checkpointer=checkpointer)
 
 
 def run_baseline(app: CompiledStateGraph[Any, Any, Any, Any], goal: str) -> str:
     """Run one goal to the end; the answer is the supervisor's last message."""
-    state = app.invoke({"messages": [{"role": "user", "content": goal}]}, {"recursion_limit": 100})
+    config: RunnableConfig = {"recursion_limit": 100, "configurable": {"thread_id": uuid.uuid4().hex}}
+    state = app.invoke({"messages": [{"role": "user", "content": goal}]}, config)
     return str(state["messages"][-1].content)

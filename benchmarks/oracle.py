@@ -35,6 +35,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, Field, PrivateAttr
 
 from creator_studio.agents import AGENTS
+from creator_studio.graphs.agent_node import direct_answer
 from creator_studio.providers.llm.offline.writer import OfflineWriter
 from creator_studio.providers.llm.tokens import count_tokens
 from creator_studio.providers.llm.writer import Writer
@@ -74,9 +75,21 @@ class SubtaskScript(BaseModel):
     depends_on: list[str] = Field(default_factory=list)
     turns: list[list[ScriptedCall]] = Field(default_factory=list)
     answer: str
+    # The reference run ended at its planned tools: the answer is their results' summaries (ids differ per run),
+    # so a system that asks for a final answer gets it rendered from the results of its own run.
+    direct: bool = False
 
     def calls(self) -> list[ScriptedCall]:
         return [c for turn in self.turns for c in turn]
+
+    def answer_from(self, results: dict[int, Any]) -> str:
+        """The answer, rendered from this run's results when the reference run ended at its tools (the reference
+        model is the offline one, whose answers are labelled)."""
+        if not self.direct or not results:
+            return self.answer
+        summaries = [str(r.get("summary", "")) for r in (results.get(c.index) for c in self.calls())
+                     if isinstance(r, dict)]
+        return direct_answer(summaries, offline=True)
 
 
 class CaseScript(BaseModel):
@@ -96,13 +109,15 @@ class CaseScript(BaseModel):
                 return subtask
         raise LookupError(f"{self.case_id}: the script has no sub-task for agent {agent!r}")
 
-    def final_answer(self) -> str:
-        """What either system answers: one agent's answer as is, several side by side under module names."""
+    def final_answer(self, results: dict[int, Any] | None = None) -> str:
+        """What either system answers: one agent's answer as is, several side by side under module names.
+        `results` (call index -> result of this run) renders the answers of sub-tasks that ended at their tools."""
         if self.out_of_scope or not self.subtasks:
             return self.out_of_scope_answer
+        answers = [s.answer_from(results or {}) for s in self.subtasks]
         if len(self.subtasks) == 1:
-            return self.subtasks[0].answer
-        return "\n\n".join(f"{AGENTS[s.agent].title}: {s.answer}" for s in self.subtasks)
+            return answers[0]
+        return "\n\n".join(f"{AGENTS[s.agent].title}: {a}" for s, a in zip(self.subtasks, answers, strict=True))
 
 
 # What was asked ----------------------------------------------------------------------------------------------
@@ -166,12 +181,12 @@ class OracleModel(BaseChatModel):
     """A zero-latency chat model that answers from an `OracleSession`'s script."""
 
     _session: OracleSession = PrivateAttr()
-    _agent_of_tools: dict[frozenset[str], str] = PrivateAttr(default_factory=dict)
+    _owner: dict[str, str] = PrivateAttr(default_factory=dict)
 
     def __init__(self, session: OracleSession, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._session = session
-        self._agent_of_tools = {frozenset(spec.tool_names): name for name, spec in AGENTS.items()}
+        self._owner = {tool: name for name, spec in AGENTS.items() for tool in spec.tool_names}
 
     @property
     def session(self) -> OracleSession:
@@ -205,7 +220,9 @@ class OracleModel(BaseChatModel):
             elif any(n.startswith(HANDOFF_PREFIX) for n in names):
                 role, reply = "supervisor", self._supervise(messages)
             else:
-                agent = self._agent_of_tools.get(names)
+                # An agent may be sent only the tools its sub-task needs: any one tool names its owner.
+                owners = {self._owner.get(n) for n in names}
+                agent = owners.pop() if len(owners) == 1 else None
                 if agent is None:
                     raise LookupError(f"the oracle was asked with tools it cannot place: {sorted(names)}")
                 role, reply = agent, self._agent_turn(agent, messages)
@@ -231,7 +248,7 @@ class OracleModel(BaseChatModel):
         steps = supervisor_steps(self._session.script)
         done = _turns_taken(messages, _supervisor_ids(self._session.script), count_handoffs=True)
         if done >= len(steps):
-            return AIMessage(content=self._session.script.final_answer())
+            return AIMessage(content=self._session.script.final_answer(self._session.results))
         step = steps[done]
         if isinstance(step, str):
             return AIMessage(content="", tool_calls=[{"name": f"{HANDOFF_PREFIX}{step}", "args": {},
@@ -242,7 +259,7 @@ class OracleModel(BaseChatModel):
         subtask = self._session.script.subtask_of(agent)
         done = _turns_taken(messages, {c.call_id for c in subtask.calls()})
         if done >= len(subtask.turns):
-            return AIMessage(content=subtask.answer)
+            return AIMessage(content=subtask.answer_from(self._session.results))
         return self._calls(subtask.turns[done])
 
     def _calls(self, turn: list[ScriptedCall]) -> AIMessage:

@@ -63,6 +63,8 @@ def _script(studio: Studio, case_id: str, goal: str, world: str, run_id: str, va
         raise NotScriptable(f"one agent has several sub-tasks ({', '.join(agents)}): the supervisor baseline "
                             f"has one node per agent, so the two runs would not do the same work")
     model_steps = {s.step_key: s for s in studio.runs.steps(run_id) if s.kind == "model" and s.payload}
+    # A sub-task that ended at its planned tools has no final model turn: its answer is the agent's result.
+    result_answers = {r["subtask_id"]: str(r["answer"]).strip() for r in values.get("results") or []}
     index = 0
     results: dict[int, Any] = {}
     subtasks: list[SubtaskScript] = []
@@ -86,10 +88,14 @@ def _script(studio: Studio, case_id: str, goal: str, world: str, run_id: str, va
                 calls.append(ScriptedCall(index=index, name=call["name"], args=dict(call["args"]), ok=ok))
                 index += 1
             turns.append(calls)
+        direct = answer is None and bool(turns) and task["id"] in result_answers
+        if direct:
+            answer = result_answers[task["id"]]
         if answer is None:
             raise NotScriptable(f"the {task['agent']} agent did not finish its sub-task in the reference run")
         subtasks.append(SubtaskScript(id=task["id"], agent=task["agent"], instruction=task["instruction"],
-                                      depends_on=list(task.get("depends_on") or []), turns=turns, answer=answer))
+                                      depends_on=list(task.get("depends_on") or []), turns=turns, answer=answer,
+                                      direct=direct))
     _link_references(subtasks, results)
     out_of_scope = not plan
     return CaseScript(case_id=case_id, goal=goal, world=world, out_of_scope=out_of_scope,

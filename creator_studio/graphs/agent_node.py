@@ -31,9 +31,11 @@ from langgraph.func import task
 from langgraph.types import interrupt
 
 from creator_studio.agents import AGENTS, AgentSpec
+from creator_studio.agents.base import PRODUCER_TOOLS
 from creator_studio.errors import StudioError
 from creator_studio.graphs.state import AgentPayload, AgentResult, ToolCallRecord
 from creator_studio.prompts import load_text, prompt_path, render
+from creator_studio.providers.llm.offline.model import OFFLINE_PREFIX
 from creator_studio.providers.llm.writer import Written
 from creator_studio.runs.approvals import ApprovalBatch, ApprovalDecision, ApprovalRequest
 from creator_studio.runs.records import Step
@@ -74,6 +76,24 @@ def _has_prompt(name: str) -> bool:
     return True
 
 
+def finishes_subtask(subtask: dict[str, Any], records: list[ToolCallRecord], turn_start: int) -> bool:
+    """Whether the turn that just ran ends the sub-task: the planner named the tools the sub-task needs
+    (`stop_tools`), every call of this turn succeeded, none of them only produced input for another tool (a
+    draft, a product, a comment list: the model may still want to use it), and each named tool has succeeded by
+    now. Without named tools (a model-routed sub-task) the agent's model says when it is done, as before."""
+    stop_tools = set(subtask.get("stop_tools") or ())
+    turn = records[turn_start:]
+    if not stop_tools or not turn or not all(r.ok and r.tool not in PRODUCER_TOOLS for r in turn):
+        return False
+    return stop_tools <= {r.tool for r in records if r.ok}
+
+
+def direct_answer(summaries: list[str], offline: bool) -> str:
+    """An agent's answer rendered from its tools' own summaries, in the order they ran (not rewritten)."""
+    text = " ".join(s.strip() for s in summaries if s.strip())
+    return f"{OFFLINE_PREFIX}{text}" if offline else text
+
+
 def task_message(payload: AgentPayload) -> str:
     instruction = payload["subtask"]["instruction"]
     if not payload["upstream"]:
@@ -87,11 +107,13 @@ class AgentRunner:
 
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
-        self._bound: dict[str, Any] = {}
+        self._bound: dict[tuple[str, tuple[str, ...]], Any] = {}
+        self._workspaces: dict[str, Workspace] = {}
 
         @durable_task(name="model_call")
-        def model_call(run_id: str, step_key: str, agent: str, messages: list[BaseMessage]) -> AIMessage:
-            return self._call_model(run_id, step_key, agent, messages)
+        def model_call(run_id: str, step_key: str, agent: str, tools: tuple[str, ...], messages: list[BaseMessage]
+                       ) -> AIMessage:
+            return self._call_model(run_id, step_key, agent, tools, messages)
 
         @durable_task(name="tool_call")
         def tool_call(run_id: str, step_key: str, workspace_id: str, agent: str, tool: str,
@@ -109,11 +131,14 @@ class AgentRunner:
         run_id, agent = payload["run_id"], subtask["agent"]
         spec = AGENTS[agent]
         ws = studio.workspaces.get(payload["workspace_id"])
+        self._workspaces[ws.id] = ws  # read once per agent; its tool calls use it (see _call_tool)
         started = utcnow()
         emit = _writer()
         messages: list[BaseMessage] = [SystemMessage(agent_prompt(studio, spec, ws, studio.now())),
                                        HumanMessage(task_message(payload))]
         records: list[ToolCallRecord] = []
+        # Only the tools this sub-task may need go with each request (all of them when the plan does not say).
+        tools = tuple(subtask.get("tools") or spec.tool_names)
 
         def finish(status: str, answer: str) -> dict[str, Any]:
             emit({"type": "agent_finished", "agent": agent, "subtask": subtask["id"], "status": status})
@@ -123,10 +148,11 @@ class AgentRunner:
             return {"results": [result.model_dump(mode="json")]}
 
         for turn in range(settings.max_agent_steps):
-            if studio.runs.count_model_calls(run_id) >= settings.max_model_calls:
+            model_calls, tool_calls = studio.runs.counts(run_id)
+            if model_calls >= settings.max_model_calls:
                 return finish("stopped", _budget_message(settings.max_model_calls, "model calls",
                                                          "STUDIO_MAX_MODEL_CALLS"))
-            reply: AIMessage = self._model_task(run_id, f"{subtask['id']}:model:{turn}", agent,
+            reply: AIMessage = self._model_task(run_id, f"{subtask['id']}:model:{turn}", agent, tools,
                                                 messages).result()
             # Sent back with a blank instead of null content: some OpenAI-compatible servers (llama.cpp's)
             # reject an assistant message whose content is null, which is how an empty one goes on the wire.
@@ -134,10 +160,15 @@ class AgentRunner:
             messages.append(reply.model_copy(update={"content": " "}) if null_content else reply)
             if not reply.tool_calls:
                 return finish("done", str(reply.content).strip())
-            if studio.runs.count_tool_calls(run_id) + len(reply.tool_calls) > settings.max_tool_calls:
+            if tool_calls + len(reply.tool_calls) > settings.max_tool_calls:
                 return finish("stopped", _budget_message(settings.max_tool_calls, "tool calls",
                                                          "STUDIO_MAX_TOOL_CALLS"))
+            before = len(records)
             messages.extend(self._run_turn(run_id, subtask["id"], spec, ws, reply, records, emit))
+            if finishes_subtask(subtask, records, before):
+                # Stop at tools (return_direct): the planned tools all succeeded, so their results are the
+                # answer; asking the model to restate them would cost a request and could only garble them.
+                return finish("done", direct_answer([r.summary for r in records if r.ok], studio.models.offline))
         return finish("stopped", f"I stopped after {settings.max_agent_steps} steps without finishing "
                                  f"(STUDIO_MAX_AGENT_STEPS). What finished is listed above.")
 
@@ -174,9 +205,8 @@ class AgentRunner:
 
         decisions: dict[str, ApprovalDecision] = {}
         for request in auto:  # the workspace policy approves these without asking
-            studio.approvals.open(request)
             decisions[request.approval_id] = ApprovalDecision(decision="approve", decided_by="policy")
-            studio.approvals.decide(request.approval_id, decisions[request.approval_id])
+            studio.approvals.open_decided(request, decisions[request.approval_id])
         if requests:
             batch = ApprovalBatch(run_id=run_id, agent=spec.name, requests=requests)
             answer = interrupt(batch.model_dump(mode="json"))
@@ -252,16 +282,18 @@ class AgentRunner:
                            idempotency_key=key, on_model_call=on_model_call, journal=True)
 
     # Task bodies (run once; their results are checkpointed) ------------------------------------------
-    def _bound_model(self, agent: str) -> Any:
-        if agent not in self._bound:
+    def _bound_model(self, agent: str, tools: tuple[str, ...]) -> Any:
+        key = (agent, tools)
+        if key not in self._bound:
             model: BaseChatModel = self.studio.models.chat_model()
             # tool_choice "auto" said out loud: OpenAI assumes it, but some compatible servers read its absence
             # as "no tools".
-            self._bound[agent] = model.bind_tools([t.openai_schema() for t in AGENTS[agent].tools()],
-                                                  tool_choice="auto")
-        return self._bound[agent]
+            self._bound[key] = model.bind_tools([t.openai_schema() for t in AGENTS[agent].tools() if t.name in tools],
+                                                tool_choice="auto")
+        return self._bound[key]
 
-    def _call_model(self, run_id: str, step_key: str, agent: str, messages: list[BaseMessage]) -> AIMessage:
+    def _call_model(self, run_id: str, step_key: str, agent: str, tools: tuple[str, ...],
+                    messages: list[BaseMessage]) -> AIMessage:
         # LangGraph saves task results in the background; the run record is written before we go on, so a
         # process killed right after this call replays the recorded reply instead of asking the model again.
         recorded = self.studio.runs.get_step(run_id, step_key)
@@ -272,7 +304,7 @@ class AgentRunner:
             emit({"type": "agent_started", "agent": agent, "instruction": str(messages[-1].content)[:300]})
         emit({"type": "model_call", "agent": agent})
         started_at, started = utcnow(), time.perf_counter()
-        reply: AIMessage = self._bound_model(agent).invoke(messages)
+        reply: AIMessage = self._bound_model(agent, tools).invoke(messages)
         usage = reply.usage_metadata or {"input_tokens": 0, "output_tokens": 0}
         calls = ", ".join(c["name"] for c in reply.tool_calls) or "final answer"
         self.studio.runs.record_step(run_id, Step(
@@ -284,7 +316,7 @@ class AgentRunner:
 
     def _call_tool(self, run_id: str, step_key: str, workspace_id: str, agent: str, tool: str,
                    arguments: dict[str, Any], key: str | None) -> ToolOutcome:
-        ws = self.studio.workspaces.get(workspace_id)
+        ws = self._workspaces.get(workspace_id) or self.studio.workspaces.get(workspace_id)
         writes = 0
 
         def count_writer_call(written: Written) -> None:

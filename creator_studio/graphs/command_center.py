@@ -90,7 +90,13 @@ def build_graph(studio: Studio, checkpointer: BaseCheckpointSaver[Any]) -> Compi
             subtasks = []
         route["agents"] = list(dict.fromkeys(t.agent for t in subtasks))
         studio.runs.update(state["run_id"], route=route)
-        return {"plan": [t.model_dump() for t in subtasks], "route": route}
+        # The pre-router knows which tool each clause asks for: a sub-task it planned is done once those tools
+        # succeeded (see agent_node.finishes_subtask), and its agent is sent only those tools and the ones that
+        # can feed them (fewer schemas in every request). A model-made plan carries no such lists: all tools.
+        hints = {t.id: list(t.tools_hint) for t in pre.subtasks()} if route["source"] != "model" else {}
+        return {"plan": [{**t.model_dump(), "stop_tools": hints.get(t.id, []),
+                          "tools": AGENTS[t.agent].tools_for(hints.get(t.id, []))} for t in subtasks],
+                "route": route}
 
     def dispatch(state: RunState) -> list[Send] | str:
         done = {r["subtask_id"] for r in state.get("results", [])}

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from creator_studio.errors import Conflict, NotFound
 from creator_studio.runs.models import ApprovalRow
@@ -89,23 +90,39 @@ class ApprovalStore:
                 session.flush()
             return _approval(row), created
 
+    def open_decided(self, request: ApprovalRequest, decision: ApprovalDecision) -> Approval:
+        """Record an approval and its decision in one transaction (a policy decides at once: nobody waits)."""
+        with self._db.transaction() as session:
+            row = session.get(ApprovalRow, request.approval_id)
+            if row is None:
+                row = ApprovalRow(id=request.approval_id, run_id=request.run_id,
+                                  workspace_id=request.workspace_id, agent=request.agent, tool=request.tool,
+                                  arguments=request.arguments, preview=request.preview,
+                                  idempotency_key=request.idempotency_key, status="pending")
+                session.add(row)
+            return self._apply(session, row, decision)
+
     def decide(self, approval_id: str, decision: ApprovalDecision) -> Approval:
         with self._db.transaction() as session:
             row = session.get(ApprovalRow, approval_id)
             if row is None:
                 raise NotFound(f"No approval {approval_id!r}: `studio approvals list` shows the pending ones.")
-            target = _STATUS_OF[decision.decision]
-            if row.status != "pending":
-                if row.status == target:
-                    return _approval(row)
-                raise Conflict(f"Approval {approval_id} was already {row.status}.")
-            row.status = target
-            row.decided_by = decision.decided_by
-            row.reason = decision.reason
-            row.final_arguments = decision.arguments if decision.decision == "edit" else row.arguments
-            row.decided_at = utcnow()
-            session.flush()
-            return _approval(row)
+            return self._apply(session, row, decision)
+
+    @staticmethod
+    def _apply(session: Session, row: ApprovalRow, decision: ApprovalDecision) -> Approval:
+        target = _STATUS_OF[decision.decision]
+        if row.status != "pending":
+            if row.status == target:
+                return _approval(row)
+            raise Conflict(f"Approval {row.id} was already {row.status}.")
+        row.status = target
+        row.decided_by = decision.decided_by
+        row.reason = decision.reason
+        row.final_arguments = decision.arguments if decision.decision == "edit" else row.arguments
+        row.decided_at = utcnow()
+        session.flush()
+        return _approval(row)
 
     def get(self, approval_id: str, workspace_id: str | None = None) -> Approval:
         with self._db.transaction() as session:

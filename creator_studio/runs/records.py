@@ -123,18 +123,29 @@ class RunStore:
     def count_tool_calls(self, run_id: str) -> int:
         return self._count(run_id, "tool")
 
+    def counts(self, run_id: str) -> tuple[int, int]:
+        """(model calls, tool calls) recorded so far, in one query (the budget checks of each turn)."""
+        with self._db.transaction() as session:
+            rows = session.execute(select(RunStepRow.kind, func.count()).where(RunStepRow.run_id == run_id)
+                                   .group_by(RunStepRow.kind)).all()
+        by_kind = {str(kind): int(count) for kind, count in rows}
+        return by_kind.get("model", 0), by_kind.get("tool", 0)
+
     def _count(self, run_id: str, kind: str) -> int:
         with self._db.transaction() as session:
             return int(session.scalar(select(func.count()).select_from(RunStepRow)
                                       .where(RunStepRow.run_id == run_id, RunStepRow.kind == kind)) or 0)
 
     def usage(self, run_id: str) -> Usage:
-        steps = self.steps(run_id)
-        models = [s for s in steps if s.kind == "model"]
-        return Usage(model_calls=len(models), prompt_tokens=sum(s.prompt_tokens for s in models),
-                     completion_tokens=sum(s.completion_tokens for s in models),
-                     model_latency_ms=round(sum(s.duration_ms for s in models), 1),
-                     tool_calls=sum(1 for s in steps if s.kind == "tool"))
+        return usage_of(self.steps(run_id))
+
+
+def usage_of(steps: list[Step]) -> Usage:
+    models = [s for s in steps if s.kind == "model"]
+    return Usage(model_calls=len(models), prompt_tokens=sum(s.prompt_tokens for s in models),
+                 completion_tokens=sum(s.completion_tokens for s in models),
+                 model_latency_ms=round(sum(s.duration_ms for s in models), 1),
+                 tool_calls=sum(1 for s in steps if s.kind == "tool"))
 
 
 def _record(row: RunRow) -> RunRecord:

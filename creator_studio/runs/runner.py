@@ -24,7 +24,7 @@ from creator_studio.errors import InvalidInput, StudioError
 from creator_studio.graphs.command_center import build_graph
 from creator_studio.logs import get_logger
 from creator_studio.runs.approvals import Approval, ApprovalBatch, ApprovalDecision
-from creator_studio.runs.records import RunRecord, Step, Usage
+from creator_studio.runs.records import RunRecord, Step, Usage, usage_of
 from creator_studio.settings import Settings
 from creator_studio.store.db import new_id
 from creator_studio.studio import Studio
@@ -97,7 +97,7 @@ class Runner:
         self.studio.runs.create(run_id=run_id, workspace_id=workspace.id, goal=goal,
                                 model=self.studio.models.name, source=source)
         initial = {"run_id": run_id, "workspace_id": workspace.id, "goal": goal, "results": []}
-        return self._drive(run_id, initial, auto_approve=auto_approve, on_event=on_event)
+        return self._drive(run_id, initial, auto_approve=auto_approve, on_event=on_event, fresh=True)
 
     def resume(self, run_id: str, *, auto_approve: bool = False, on_event: EventHandler | None = None
                ) -> RunOutcome:
@@ -140,16 +140,22 @@ class Runner:
     def _config(self, run_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": run_id}, "recursion_limit": 100}
 
-    def _drive(self, run_id: str, graph_input: Any, *, auto_approve: bool, on_event: EventHandler | None
-               ) -> RunOutcome:
+    def _drive(self, run_id: str, graph_input: Any, *, auto_approve: bool, on_event: EventHandler | None,
+               fresh: bool = False) -> RunOutcome:
         config = self._config(run_id)
+        mark_running = not fresh  # a new run is created running: no second write before its first pass
         while True:
-            self.studio.runs.update(run_id, status="running")
+            if mark_running:
+                self.studio.runs.update(run_id, status="running")
+            mark_running = True
             try:
-                # durability="sync": each step's checkpoint is on disk before the next starts, so a killed
-                # process resumes exactly where it stopped.
+                # durability="async": a step's checkpoint is written while the next step runs. A process killed
+                # in between resumes from the checkpoint before; what that re-runs is not done twice, because
+                # every model reply is in the run record before the graph goes on (replayed, not re-asked) and
+                # every tool result is in the idempotency ledger (replayed, not re-run). Interrupts and the
+                # end of a run are always flushed before stream() returns.
                 for mode, chunk in self.graph.stream(graph_input, config, stream_mode=["custom", "updates"],
-                                                     durability="sync"):
+                                                     durability="async"):
                     if mode == "custom" and on_event is not None and isinstance(chunk, dict):
                         on_event(chunk)
             except StudioError as exc:
@@ -207,7 +213,7 @@ class Runner:
     def outcome(self, run_id: str) -> RunOutcome:
         record: RunRecord = self.studio.runs.get(run_id)
         steps = self.studio.runs.steps(run_id)
-        usage: Usage = self.studio.runs.usage(run_id)
+        usage: Usage = usage_of(steps)
         # Parallel agents interleave in time; list calls by sub-task (plan order), then in the order each ran.
         tool_steps = sorted((s for s in steps if s.kind == "tool"), key=lambda s: (_subtask_order(s.step_key),
                                                                                      s.started_at))

@@ -10,6 +10,8 @@ The argument model becomes the JSON schema the model sees; the docstring becomes
 
 from __future__ import annotations
 
+import copy
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -112,8 +114,7 @@ class ToolSpec(Generic[A, R]):
     check_fn: Check | None = None
 
     def openai_schema(self) -> dict[str, Any]:
-        parameters = self.args_model.model_json_schema()
-        parameters.pop("title", None)
+        parameters = copy.deepcopy(_compact_parameters(self.args_model))
         return {"type": "function",
                 "function": {"name": self.name, "description": self.description, "parameters": parameters}}
 
@@ -136,6 +137,36 @@ class ToolSpec(Generic[A, R]):
 
     def __call__(self, ctx: ToolContext, args: A) -> R:
         return self.fn(ctx, args)
+
+
+@functools.cache
+def _compact_parameters(args_model: type[BaseModel]) -> dict[str, Any]:
+    """The arguments' JSON schema as the model reads it, built once per model (pydantic builds it slowly) and
+    without what only repeats the field names or says "may be null": a title per field, `anyOf [X, null]`
+    with a null default for an optional field (leaving it out means the same). It is sent with every request."""
+    return _compact(args_model.model_json_schema(), top=True)
+
+
+def _compact(schema: Any, *, top: bool = False) -> Any:
+    if isinstance(schema, list):
+        return [_compact(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key in ("properties", "$defs", "definitions") and isinstance(value, dict):
+            out[key] = {name: _compact(sub) for name, sub in value.items()}  # keys here are names, kept as is
+        else:
+            out[key] = _compact(value)
+    options = out.get("anyOf")
+    if (not top and isinstance(options, list) and len(options) == 2 and {"type": "null"} in options
+            and "default" in out and out["default"] is None):
+        out.pop("anyOf")
+        out.pop("default")
+        out = {**next(o for o in options if o != {"type": "null"}), **out}
+    return out
 
 
 def describe_validation_error(tool_name: str, exc: ValidationError) -> str:

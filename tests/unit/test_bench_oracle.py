@@ -84,8 +84,13 @@ def test_prompt_tokens_cover_messages_and_tool_schemas() -> None:
     second = model.bind(tools=tools).invoke([*messages, first, ToolMessage('{"summary": "ok"}', tool_call_id="bx0")])
     assert second.content == "done" and not second.tool_calls
     assert session.results == {0: {"summary": "ok"}}
-    with pytest.raises(LookupError, match="cannot place"):
-        model.bind(tools=tools[:1]).invoke(messages)
+    # An agent may be sent a subset of its tools (the ones its sub-task needs); tools of two agents, or unknown
+    # ones, cannot be placed.
+    assert isinstance(model.bind(tools=tools[:1]).invoke(messages), AIMessage)
+    for names in (("get_dashboard_summary", "draft_post"), ("not_a_tool",)):
+        odd = [{"type": "function", "function": {"name": n, "description": "d", "parameters": {}}} for n in names]
+        with pytest.raises(LookupError, match="cannot place"):
+            model.bind(tools=odd).invoke(messages)
 
 
 def test_benchmarks_md_section_is_replaced_in_place(tmp_path: Path) -> None:

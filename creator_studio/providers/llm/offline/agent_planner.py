@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
 
+from creator_studio.agents.base import TOOL_INPUTS
 from creator_studio.content.platforms import LIMITS, fit
 from creator_studio.providers.llm.offline import slots, timing
 from creator_studio.providers.llm.offline.intents import intent_index
@@ -41,25 +42,8 @@ _ID = {
     "comment": re.compile(r"\bcmt_[0-9a-f]{12}\b"),
 }
 
-# Steps that consume another step's output, and the producer they need.
-PRODUCERS: dict[str, tuple[str, ...]] = {
-    "schedule_post": ("draft_post", "repurpose_content", "create_variants"),
-    "publish_post": ("draft_post", "repurpose_content", "create_variants"),
-    "check_brand_compliance": ("draft_post", "draft_newsletter", "create_variants"),
-    "create_variants": ("draft_post", "draft_newsletter"),
-    "repurpose_content": ("draft_post", "draft_newsletter"),
-    "create_payment_link": ("create_product",),
-    "create_discount": ("create_product",),
-    "reply_to_comment": ("list_comments",),
-    "hide_comment": ("list_comments", "detect_spam"),
-    "analyze_sentiment": ("list_comments",),
-    "detect_spam": ("list_comments",),
-    "invite_to_community": ("find_top_engagers", "qualify_leads", "segment_audience"),
-    "pause_workflow": ("list_workflows",),
-    "resume_workflow": ("list_workflows",),
-    "run_workflow": ("list_workflows",),
-    "send_email_campaign": ("draft_newsletter",),
-}
+# Steps that consume another step's output, and the producer they need (the agents' tool graph).
+PRODUCERS: dict[str, tuple[str, ...]] = TOOL_INPUTS
 # When a consumer has no producer in the plan and no id to work from, this producer is added first.
 IMPLIED_PRODUCER = {
     "schedule_post": "draft_post", "publish_post": "draft_post", "reply_to_comment": "list_comments",

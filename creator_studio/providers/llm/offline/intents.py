@@ -79,6 +79,11 @@ class IntentIndex:
         self._out_of_scope: Vectors = encoder.encode(list(load_yaml("exemplars/out_of_scope")["examples"]))
         self._tools = list(spec)
 
+    def prefetch(self, clauses: list[str]) -> None:
+        """Embed clauses ahead of `classify` (the encoder keeps recent texts), all in one batch."""
+        if clauses:
+            shared_encoder().encode([intent_text(c.lower()) for c in clauses])
+
     def classify(self, clauses: list[str], allowed_tools: set[str] | None = None) -> list[ClauseIntent]:
         if not clauses:
             return []
