@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import redis
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -27,6 +28,18 @@ def make_settings(home: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {"home": home, "model": "offline"}
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _empty_shared_redis(request: pytest.FixtureRequest) -> None:
+    """Tests share one redis-server (session-scoped) but each has its own database: the events stream is one
+    deployment's, so a test starts on an empty Redis instead of auditing the previous test's leftover events."""
+    if "redis_server" in request.fixturenames:
+        client = redis.Redis.from_url(request.getfixturevalue("redis_server"))
+        try:
+            client.flushall()
+        finally:
+            client.close()
 
 
 @pytest.fixture(scope="session")

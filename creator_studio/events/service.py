@@ -1,10 +1,13 @@
 """The event service: collect → validate → route → process → store, on the in-process bus or Redis Streams.
 
-Publishing validates the event against its schema, appends it to the hash-chained audit log (so nothing
-accepted is ever lost) and hands it to the bus. The bus routes it to the subscribers of each module:
-in-process that happens at once, in the publishing thread; on Redis each module is a consumer group and
-`run_consumers` (the worker) processes it. A handler that raises is retried, then dead-lettered with its
-name and error; an invalid event is dead-lettered with the reason. Neither stops the next event.
+Publishing validates the event against its schema and makes it durable before returning. In-process that
+means appending it to the hash-chained audit log, then routing it to the subscribers of each module at
+once, in the publishing thread. On Redis the stream entry is the durable record: the publisher only XADDs,
+and the worker (`run_consumers`) stores it in the audit log from a consumer group of its own, in large
+batches, beside a consumer group per module (see redis_bus.py); if the XADD fails, the publisher appends
+to the audit log itself, so an accepted event is never lost. A handler that raises is retried, then
+dead-lettered with its name and error; an invalid event is dead-lettered with the reason. Neither stops the
+next event.
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ class Subscription:
 class Bus(Protocol):
     """Carries accepted events to the modules that subscribed to them."""
 
+    # True when the bus stores events in the audit log itself (a consumer of its own), after `send`.
+    stores_events: bool
+
     def send(self, events: Sequence[Event]) -> None: ...
 
     def close(self) -> None: ...
@@ -62,6 +68,8 @@ class Bus(Protocol):
 
 class InProcessBus:
     """Delivers in the publishing thread. An event published by a handler waits until the current one is done."""
+
+    stores_events = False
 
     def __init__(self, service: EventService) -> None:
         self._service = service
@@ -106,6 +114,7 @@ class EventService:
         self.max_attempts = max_attempts
         self.retry_delay_s = retry_delay_s
         self._subscriptions: list[Subscription] = []
+        self._handler_cache: dict[tuple[str, str], list[Subscription]] = {}
         self._lock = threading.Lock()
         self.bus: Bus
         if redis_url:
@@ -147,23 +156,39 @@ class EventService:
         return event
 
     def publish_many(self, events: Sequence[Event]) -> list[Event]:
-        """Store all (one transaction), then route. Stored first: a crash after this loses no event.
+        """Make all durable, then route. In-process: stored (one transaction), then routed. On Redis: XADDed;
+        the audit consumer stores them. Either way a crash after this returns loses no event.
 
-        An event id that is already stored (a retried publish, a redelivered webhook) is not routed again.
+        An event id that is already stored or processed (a retried publish, a redelivered webhook) is not
+        stored or routed again: in-process the audit append skips it, on Redis every consumer group dedupes by
+        event id. Returns the events accepted (in-process: those not stored before).
         """
         if not events:
             return []
+        if self.bus.stores_events:
+            unique = list({event.id: event for event in events}.values())
+            try:
+                self.bus.send(unique)
+                return unique
+            except Exception as exc:  # the bus is down (Redis unreachable): store here, route later
+                self._store_undelivered(unique, exc)
+                return unique
         fresh = self.audit.append(events)
         if fresh:
             try:
                 self.bus.send(fresh)
-            except Exception as exc:  # the bus is down (Redis unreachable): stored, but not routed yet
-                logger.exception("event bus unavailable", extra={"events": len(fresh)})
-                for event in fresh:
-                    self.dead.record("delivery", f"stored but not routed, the bus failed: {error_text(exc)}; "
-                                     f"`studio events replay --dead-letter ID` routes it", event.to_record(),
-                                     module="bus")
+            except Exception as exc:  # the bus is down: stored, but not routed yet
+                self._store_undelivered(fresh, exc, stored=True)
         return fresh
+
+    def _store_undelivered(self, events: Sequence[Event], exc: Exception, *, stored: bool = False) -> None:
+        """The bus failed: the events go to the audit log now and wait as dead letters for redelivery."""
+        logger.exception("event bus unavailable", extra={"events": len(events)})
+        if not stored:
+            self.audit.append(events)
+        for event in events:
+            self.dead.record("delivery", f"stored but not routed, the bus failed: {error_text(exc)}; "
+                             f"`studio events replay --dead-letter ID` routes it", event.to_record(), module="bus")
 
     def collect(self, raw: Any, *, source: str = "external") -> Event | None:
         """Accept untrusted input (a dict, JSON text): the event, or None after dead-lettering it with why."""
@@ -184,12 +209,14 @@ class EventService:
         subscription = Subscription(module=module, handler=handler, types=patterns)
         with self._lock:
             self._subscriptions.append(subscription)
+            self._handler_cache.clear()
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         with self._lock:
             if subscription in self._subscriptions:
                 self._subscriptions.remove(subscription)
+            self._handler_cache.clear()
 
     @property
     def modules(self) -> list[str]:
@@ -200,10 +227,19 @@ class EventService:
         with self._lock:
             return sorted({s.module for s in self._subscriptions if matches(event_type, s.types)})
 
+    def _handlers(self, module: str, event_type: str) -> list[Subscription]:
+        """The module's subscriptions for a type; cached, since every event of a batch asks the same question."""
+        key = (module, event_type)
+        with self._lock:
+            handlers = self._handler_cache.get(key)
+            if handlers is None:
+                handlers = [s for s in self._subscriptions if s.module == module and matches(event_type, s.types)]
+                self._handler_cache[key] = handlers
+            return handlers
+
     def process(self, module: str, event: Event) -> bool:
         """Run the module's handlers for the event; a handler that keeps failing is dead-lettered. Never raises."""
-        with self._lock:
-            handlers = [s for s in self._subscriptions if s.module == module and matches(event.type, s.types)]
+        handlers = self._handlers(module, event.type)
         ok = True
         for subscription in handlers:
             ok = self._run_handler(subscription, event) and ok
@@ -250,6 +286,7 @@ class EventService:
     def query_positions(self, workspace_id: str, *, types: Sequence[str] | None = None,
                         since: datetime | None = None, correlation_id: str | None = None, limit: int = 100,
                         after_position: int | None = None) -> list[tuple[int, Event]]:
+        self._catch_up()
         query = select(EventLogRow).where(EventLogRow.workspace_id == workspace_id)
         if since is not None:
             query = query.where(EventLogRow.occurred_at >= since.astimezone(UTC))
@@ -273,6 +310,7 @@ class EventService:
         return sorted(found, key=lambda item: item[0])
 
     def get(self, event_id: str) -> Event:
+        self._catch_up()
         with self._db.transaction() as session:
             row = session.scalars(select(EventLogRow).where(EventLogRow.event_id == event_id)).first()
             if row is None:
@@ -283,7 +321,16 @@ class EventService:
         return self.dead.list(workspace_id, limit=limit)
 
     def verify_audit(self, workspace_id: str | None = None) -> list[ChainReport]:
+        self._catch_up()
         return self.audit.verify(workspace_id)
+
+    def _catch_up(self) -> None:
+        """On Redis the audit consumer stores events after `publish` returns: a read first stores what is on
+        the stream up to now, so a caller reads its own writes (and those of every publisher before it)."""
+        from creator_studio.events.redis_bus import RedisBus
+
+        if isinstance(self.bus, RedisBus):
+            self.bus.store_backlog()
 
     # -- replay ---------------------------------------------------------------------------------------------
     def replay(self, event_ids: Iterable[str], *, modules: Sequence[str] | None = None) -> int:
@@ -308,12 +355,17 @@ class EventService:
             result = self.collect(letter.payload, source=letter.module or "replay")
         else:
             event = Event.model_validate(letter.payload)
-            stored = self._stored(event.id)
-            if not stored:  # a dead letter of an event never stored (e.g. from another bus): store it now
+            # "bus": routing itself failed, so every module is owed the event; otherwise the one that failed.
+            only = [letter.module] if letter.module and letter.module != "bus" else None
+            from creator_studio.events.redis_bus import RedisBus
+
+            if isinstance(self.bus, RedisBus):
+                # On the stream again, the module's done mark removed; the audit consumer stores it if it
+                # is not stored yet (and skips it if it is).
+                self.bus.redeliver([event], modules=only)
+            elif not self._stored(event.id):  # a dead letter of an event never stored (e.g. from another bus)
                 self.publish_many([event])
             else:
-                # "bus": routing itself failed, so every module is owed the event; otherwise the one that failed.
-                only = [letter.module] if letter.module and letter.module != "bus" else None
                 self.replay([event.id], modules=only)
             result = event
         self.dead.mark_replayed(dead_letter_id)
