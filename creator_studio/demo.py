@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from creator_studio.api.background import DemoDashboard
 from creator_studio.errors import InvalidInput
 from creator_studio.runs.approvals import ApprovalDecision
 from creator_studio.runs.runner import Runner, RunOutcome
@@ -26,7 +27,7 @@ REJECTED = "Publish a LinkedIn post about the January cohort now"
 REJECTION_REASON = "Not yet: the landing page is not live"
 
 
-def run_demo(console: Console, home: str | None) -> None:
+def run_demo(console: Console, home: str | None, *, dashboard: bool = False) -> None:
     from creator_studio.cli import EventPrinter, print_outcome
 
     base = Path(home) if home else Path(tempfile.mkdtemp(prefix="creator-studio-demo-"))
@@ -38,7 +39,9 @@ def run_demo(console: Console, home: str | None) -> None:
     printer = EventPrinter(console)
     console.print(Panel(f"Workspace in {base}\nModel: offline planner (deterministic NLU + templates, not a "
                         f"generative LLM). No API keys, no network.", title="Creator Studio demo"))
+    live = DemoDashboard(console, enabled=dashboard)  # the dashboard URL while the demo runs
     try:
+        live.start(studio, "default")
         console.rule("1 · one agent: draft and schedule (approved)")
         outcome = _run_deciding(console, runner, printer, SINGLE_AGENT, approve=True)
         print_outcome(outcome, console)
@@ -55,6 +58,7 @@ def run_demo(console: Console, home: str | None) -> None:
         console.rule("The state these runs left behind")
         _show_state(console, studio)
     finally:
+        live.stop()
         runner.close()
         studio.close()
 
@@ -121,9 +125,13 @@ def _show_state(console: Console, studio: Studio) -> None:
 SIMULATION_START = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)  # a fixed start: the same seed draws the same month
 
 
-def run_simulated_month(console: Console, home: str | None, *, days: int, seed: int) -> Path:
+def run_simulated_month(console: Console, home: str | None, *, days: int, seed: int, dashboard: bool = False
+                        ) -> Path:
     """The three integration-map workflows in a seeded simulated month, approvals by workspace policy; ends with
-    a table per module and a PNG chart of followers and MRR. Returns the chart's path."""
+    a table per module and a PNG chart of followers and MRR. Returns the chart's path.
+
+    Each workflow is an Automation Lab template run by the workflow engine (its steps are step runs, listed by
+    `studio workflows runs`); its waits move the world's clock."""
     import time
 
     from creator_studio.sandbox.workflows import AUTO_APPROVE, acquisition, community, revenue_optimisation
@@ -139,12 +147,14 @@ def run_simulated_month(console: Console, home: str | None, *, days: int, seed: 
     studio = Studio.open(Settings(home=base, model="offline"))
     studio.clock = lambda: SIMULATION_START
     began = time.monotonic()
+    live = DemoDashboard(console, enabled=dashboard)  # the dashboard URL while the month runs
     try:
         ws = create_workspace(studio, "default")
         ws = studio.workspaces.update(ws.id, auto_approve=AUTO_APPROVE)
         console.print(Panel(f"Workspace in {base}\nSeed {seed}, {days} simulated days from "
                             f"{SIMULATION_START:%d %b %Y}. Approvals by policy: {', '.join(AUTO_APPROVE)}.",
                             title="Creator Studio: the simulated month"))
+        live.start(studio, ws.id)
         world = World(studio, ws, seed=seed)
         flows: list[tuple[list[Any], WorkflowReport]] = []
         plan: list[tuple[str, list[Any], Callable[..., WorkflowReport]]] = [
@@ -155,8 +165,9 @@ def run_simulated_month(console: Console, home: str | None, *, days: int, seed: 
             console.rule(f"{number} · {name}")
             report = run(studio, ws, world, correlation_id=f"{name}-seed{seed}")
             flows.append((steps, report))
-            console.print(f"{report.workflow}: ten steps done by day {(world.now - world.started_at).days}; "
-                          f"${report.attributed_revenue_cents / 100:,.2f} credited to {report.starting_post_id}")
+            console.print(f"{report.workflow}: ten steps done by day {(world.now - world.started_at).days} "
+                          f"(workflow run {report.run_id}); ${report.attributed_revenue_cents / 100:,.2f} credited "
+                          f"to {report.starting_post_id}")
         remaining = days - (world.now - world.started_at).days
         if remaining > 0:
             console.print(f"The world runs the remaining {remaining} days…")
@@ -170,6 +181,7 @@ def run_simulated_month(console: Console, home: str | None, *, days: int, seed: 
                       f"Chart of followers and MRR: [bold]{chart}[/bold]")
         return chart
     finally:
+        live.stop()
         studio.close()
 
 

@@ -214,9 +214,17 @@ def check_timezone(name: str) -> str:
 # --------------------------------------------------------------------------------------------------------
 
 
+def _type_tag_is_required(schema: dict[str, Any]) -> None:
+    """`type` picks the kind of trigger or step and the parser needs it (no default applies inside a union), so
+    the JSON schema (the API's OpenAPI description) lists it as required."""
+    if "type" in schema.get("properties", {}) and "type" not in schema.setdefault("required", []):
+        schema["required"].insert(0, "type")
+
+
 class _Definition(BaseModel):
     # Unknown keys are mistakes (a typo in "cron"), not extras to ignore; "if" is a keyword in Python.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True, serialize_by_alias=True,
+                              json_schema_extra=_type_tag_is_required)
 
 
 CronExpression = Annotated[
@@ -443,6 +451,44 @@ class GoalStep(_Retrying):
         return f"run the goal “{self.goal}”"
 
 
+_FUNCTION_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+
+
+class CodeStep(_Retrying):
+    """A named, registered Python step function (like n8n's Code node), for steps plain tool calls cannot express.
+
+    The function gets a typed context (`automation.functions.StepContext`): the studio, the workspace, the run's
+    correlation id, the results of earlier steps and what the run was given (the simulated world, in the
+    sandbox); what it returns is this step's result, available to later steps."""
+
+    type: Literal["code"] = "code"
+    function: str = Field(description="A registered step function, e.g. acquisition.publish_across_platforms.")
+    args: dict[str, Any] = Field(
+        default_factory=dict, description="Its parameters; values may use {{event.field}} placeholders."
+    )
+
+    @field_validator("function")
+    @classmethod
+    def _check_function(cls, value: str, info: ValidationInfo) -> str:
+        if not _FUNCTION_NAME.match(value):
+            raise ValueError(f"step function {value!r} is not like 'group.name', e.g. 'acquisition.publish'")
+        if (info.context or {}).get("stored"):
+            return value  # checked when it was saved
+        # Imported here: the step functions' modules import this module.
+        from creator_studio.automation.functions import load_step_functions
+
+        functions = load_step_functions()
+        if value not in functions:
+            group = value.split(".", 1)[0]
+            known = sorted(name for name in functions if name.startswith(f"{group}.")) or sorted(functions)
+            raise ValueError(f"unknown step function {value!r}; registered: {', '.join(known[:12])}")
+        return value
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{key}={value!r}" for key, value in self.args.items())
+        return f"run {self.function}({shown})"
+
+
 _DURATION = re.compile(r"^(\d{1,4})(s|m|h|d|w)$")
 _DURATION_UNIT = {
     "s": timedelta(seconds=1),
@@ -532,7 +578,7 @@ class BranchStep(_Definition):
         return f"if {self.if_.field} {self.if_.op} {self.if_.value!r}: {len(self.then)} step(s){other}"
 
 
-Step = Annotated[ToolStep | GoalStep | WaitStep | ConditionStep | BranchStep, Field(discriminator="type")]
+Step = Annotated[ToolStep | GoalStep | CodeStep | WaitStep | ConditionStep | BranchStep, Field(discriminator="type")]
 BranchStep.model_rebuild()
 MAX_STEPS = 50
 
@@ -553,8 +599,9 @@ def check_steps(steps: list[Any]) -> list[Any]:
         raise ValueError('a workflow needs at least one step, e.g. {"type": "goal", "goal": "..."}')
     if len(flat_steps(steps)) > MAX_STEPS:
         raise ValueError(f"a workflow has at most {MAX_STEPS} steps (got {len(flat_steps(steps))})")
-    if not any(isinstance(step, ToolStep | GoalStep) for step in flat_steps(steps)):
-        raise ValueError("a workflow needs at least one tool or goal step; waits and conditions alone do nothing")
+    if not any(isinstance(step, ToolStep | GoalStep | CodeStep) for step in flat_steps(steps)):
+        raise ValueError("a workflow needs at least one tool or goal step (or a code step); waits and conditions "
+                         "alone do nothing")
     return steps
 
 
@@ -562,7 +609,8 @@ class WorkflowDefinition(_Definition):
     """What is stored for a workflow: its trigger and its steps (name, status and version live beside it)."""
 
     trigger: Trigger
-    steps: list[Step]
+    # The bounds are checked by check_steps (with a clearer message); the schema states them too.
+    steps: list[Step] = Field(json_schema_extra={"minItems": 1, "maxItems": MAX_STEPS})
     # The workflow (by name) that runs when a run fails after its retries, with the failure as its event.
     on_error: str | None = Field(default=None, max_length=120)
 

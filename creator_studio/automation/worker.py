@@ -13,8 +13,9 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from creator_studio.automation.engine import WorkflowEngine
@@ -47,6 +48,8 @@ class WorkerOptions:
     threshold_interval: timedelta = timedelta(minutes=1)
     consume_events: bool = True
     tick_interval_s: float = 0.2
+    # False: only run jobs already queued, never tick the scheduler (a driver that queues its own runs).
+    schedule: bool = True
 
 
 @dataclass
@@ -118,7 +121,7 @@ class Worker:
         a job whose worker dies before that runs again elsewhere, which every job kind tolerates (runs are
         keyed, posts go through the ledger), and its effect row is still written once."""
         self.stats.passes += 1
-        if time.monotonic() - self._last_tick >= self.options.tick_interval_s:
+        if self.options.schedule and time.monotonic() - self._last_tick >= self.options.tick_interval_s:
             self._last_tick = time.monotonic()
             try:
                 self.scheduler.tick(self.studio.now())
@@ -144,6 +147,21 @@ class Worker:
         with self._lock:
             self._current = []
         return len(claimed)
+
+    def run_to_end(self, run_id: str, *, advance_to: Callable[[datetime], None], max_passes: int = 10_000) -> str:
+        """Run the queued jobs until workflow run `run_id` ends; when nothing is due yet (the run waits), call
+        `advance_to(due)` to move the clock there: the simulated world's clock, where a month takes seconds.
+        Returns the run's final status."""
+        for _ in range(max_passes):
+            if self.run_once() == 0:
+                status = self.engine.status(run_id)
+                if status not in ("queued", "running", "waiting"):
+                    return status
+                due = self.jobs.next_due()
+                if due is None:
+                    raise StudioError(f"workflow run {run_id} is {status} but no job is queued to continue it")
+                advance_to(due)
+        raise StudioError(f"workflow run {run_id} did not finish within {max_passes} worker passes")
 
     def _complete(self, finished: list[tuple[Job, dict[str, Any] | None]]) -> None:
         if finished:

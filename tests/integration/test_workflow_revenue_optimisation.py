@@ -17,8 +17,7 @@ def test_revenue_optimisation_runs_its_ten_steps_with_one_correlation_id(studio:
                                                                          workspace: Workspace) -> None:
     ws = studio.workspaces.update(workspace.id, auto_approve=AUTO_APPROVE)
     world = World(studio, ws, seed=7)
-    report = revenue_optimisation.run_revenue_optimisation(studio, ws, world, correlation_id="wf-rev-test",
-                                                           test_hours=48, validate_days=2)
+    report = revenue_optimisation.run_revenue_optimisation(studio, ws, world, correlation_id="wf-rev-test")
 
     events = studio.events.query(ws.id, correlation_id="wf-rev-test", limit=5000)
     ordered = steps_in_order(events, revenue_optimisation.STEPS)

@@ -74,9 +74,52 @@ def test_each_template_validates_against_the_tool_catalogue(name: str) -> None:
     assert compile_steps(template.steps)  # compiles to a program
 
 
-def test_the_four_seed_sequences_ship_as_templates() -> None:
-    assert template_names() == ["community-join-onboard-monetize", "content-creation-distribution-engagement",
-                                "customer-success-retention-expansion", "lead-capture-nurture-conversion"]
+# The integration map's three cross-module workflows: their steps are step functions that need the simulated
+# world, so they run in tests/integration/test_workflow_*.py, not in the plain sandbox below.
+WORLD_TEMPLATES = ["community-monetisation", "follower-acquisition", "revenue-optimisation"]
+SEED_SEQUENCES = ["community-join-onboard-monetize", "content-creation-distribution-engagement",
+                  "customer-success-retention-expansion", "lead-capture-nurture-conversion"]
+
+
+def test_the_four_seed_sequences_and_the_three_workflows_ship_as_templates() -> None:
+    assert template_names() == sorted(SEED_SEQUENCES + WORLD_TEMPLATES)
+
+
+@pytest.mark.parametrize("name", WORLD_TEMPLATES)
+def test_the_cross_module_workflows_are_ten_code_steps_with_waits(name: str) -> None:
+    from creator_studio.automation.definitions import CodeStep, WaitStep
+
+    template = load_template(name)
+    code = [step for step in template.steps if isinstance(step, CodeStep)]
+    assert len(code) == 10 and len({step.function for step in code}) == 10
+    assert all(isinstance(step, CodeStep | WaitStep) for step in template.steps)
+
+
+def test_a_code_step_names_a_registered_function() -> None:
+    with pytest.raises(InvalidInput, match=r"bad.yaml: steps.0.code.function: unknown step function "
+                                           r"'acquisition.publish_everywhere'; registered: acquisition\."):
+        parse_workflow("name: x\ntrigger: {type: cron, cron: '0 9 * * 1'}\nsteps:\n"
+                       "  - {type: code, function: acquisition.publish_everywhere}\n", source="bad.yaml")
+    with pytest.raises(InvalidInput, match=r"bad.yaml: steps.0.code.function: step function 'publish' is not like"):
+        parse_workflow("name: x\ntrigger: {type: cron, cron: '0 9 * * 1'}\nsteps:\n"
+                       "  - {type: code, function: publish}\n", source="bad.yaml")
+
+
+def test_a_code_step_outside_the_world_fails_with_a_clear_error(studio: Studio, workspace: Workspace,
+                                                               clock: Clock) -> None:
+    workflow_id = save(studio, workspace, """
+name: Acquisition outside the world
+trigger: {type: cron, cron: "0 9 * * 1"}
+steps:
+  - {type: code, function: acquisition.draft_high_value_post}
+""")
+    run = studio.automation.run_workflow(workspace, workflow_id, idempotency_key="code-1", now=clock())
+    drain(make_worker(studio))
+    [failed] = studio.automation.runs(workspace, workflow_id=workflow_id)
+    assert failed.id == run.id and failed.status == "failed"
+    assert failed.error and "needs the 'world'" in failed.error
+    [step] = studio.automation.step_runs(workspace, run.id)
+    assert (step.step_type, step.status, step.label) == ("code", "failed", "run acquisition.draft_high_value_post()")
 
 
 def test_a_bad_workflow_file_names_the_file_and_the_field() -> None:
@@ -198,7 +241,10 @@ steps:
     assert handled.status == "succeeded", handled.error
     [explained] = studio.automation.step_runs(workspace, handled.id)
     goal_run = studio.runs.get(explained.output["goal_run_id"])  # type: ignore[index]
-    assert goal_run.goal.startswith("Explain why the workflow Recovery emails failed: step 1")
+    # The goal keeps its own words; the failure's text follows as quoted data (error text is not trusted).
+    assert goal_run.goal.startswith("Explain why the workflow [event.workflow_name] failed: [event.error]")
+    assert '[event.workflow_name] = <untrusted_data>"Recovery emails"</untrusted_data>' in goal_run.goal
+    assert '[event.error] = <untrusted_data>"step 1' in goal_run.goal
 
 
 def test_event_trigger_with_filter_queues_one_run_per_event(studio: Studio, workspace: Workspace,
@@ -357,7 +403,7 @@ def test_an_expired_lease_is_claimed_again_and_the_late_finisher_is_fenced_off(s
         assert session.scalar(select(JobRow.status).where(JobRow.id == again.id)) == "done"
 
 
-@pytest.mark.parametrize("name", template_names())
+@pytest.mark.parametrize("name", SEED_SEQUENCES)
 def test_each_template_runs_in_the_sandbox(studio: Studio, workspace: Workspace, clock: Clock, name: str) -> None:
     template = load_template(name)
     workflow, _ = studio.automation.save_workflow(workspace, template, now=clock())
@@ -436,12 +482,12 @@ def test_a_scheduled_campaign_goes_out_at_its_time_once(studio: Studio, workspac
     first, second = make_worker(studio, "w1"), make_worker(studio, "w2")
     clock.now = at - timedelta(minutes=5)
     drain(first)
-    assert studio.email_provider.get_campaign(workspace.id, campaign.id).status == "scheduled"  # type: ignore[attr-defined]
+    assert studio.email_provider.get_campaign(workspace.id, campaign.id).status == "scheduled"
     clock.now = at + timedelta(minutes=1)
     for _ in range(3):
         drain(first)
         drain(second)
-    sent = studio.email_provider.get_campaign(workspace.id, campaign.id)  # type: ignore[attr-defined]
+    sent = studio.email_provider.get_campaign(workspace.id, campaign.id)
     assert sent.status == "sent" and sent.recipients > 0
     from creator_studio.providers.email.sandbox import SandboxMessageRow
 

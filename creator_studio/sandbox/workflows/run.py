@@ -1,23 +1,30 @@
 """Running one cross-module workflow in the simulated world: ten steps, one correlation id, one event each.
 
-A step calls the product's real tools (through `invoke_tool`: validation, the idempotency ledger, the events the
-tools publish themselves) and ends with the event that says it happened. Tools whose own event is the step's
-event (`publish_post` → content.published) get the workflow's correlation id as their run id. Side-effect tools
-run only if the workspace policy auto-approves them (`Workspace.auto_approve`): the simulated month has no
-person to ask, so a tool outside the policy stops the workflow with a clear error instead of acting.
+Each workflow is an Automation Lab template (`automation/templates/<name>.yaml`): ten `code` steps that call
+this package's registered step functions, with `wait` steps between them. `run_in_world` saves the template in
+the workspace, opens a run with the workflow's correlation id and lets a worker execute it; when the run waits,
+the world's clock moves to the wait's end (an hour at a time, so the audience lives through it). Every step is
+a step run (`studio workflows runs`), every tool call carries the correlation id as its run id, and each step
+function reads the earlier steps' results.
+
+A step calls the product's real tools (`StepContext.call`: validation, the idempotency ledger, the events the
+tools publish themselves) and ends with the event that says it happened (`mark`). Tools whose own event is the
+step's event (`publish_post` → content.published) carry the workflow's correlation id through their run id.
+Side-effect tools run only if the workspace policy auto-approves them (`Workspace.auto_approve`): the simulated
+month has no person to ask, so a tool outside the policy stops the workflow with a clear error.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from creator_studio.automation.functions import StepContext
 from creator_studio.errors import StudioError
 from creator_studio.events.schemas import Event
 from creator_studio.sandbox.world import World
 from creator_studio.studio import Studio
-from creator_studio.tools.base import ToolContext
-from creator_studio.tools.invoke import get_tool, invoke_tool
 from creator_studio.workspaces.service import Workspace
 
 SOURCE = "workflow"
@@ -39,50 +46,72 @@ class StepSpec:
 class WorkflowReport:
     workflow: str
     correlation_id: str
+    run_id: str = ""
     starting_post_id: str | None = None
     attributed_revenue_cents: int = 0
     facts: dict[str, Any] = field(default_factory=dict)
 
 
-class WorkflowRun:
-    def __init__(self, studio: Studio, ws: Workspace, world: World, name: str, steps: list[StepSpec],
-                 correlation_id: str) -> None:
-        if len(steps) != 10:
-            raise ValueError(f"workflow {name} must have ten steps, got {len(steps)}")
-        self.studio, self.ws, self.world, self.name, self.steps = studio, ws, world, name, steps
-        self.correlation_id = correlation_id
-        self.report = WorkflowReport(workflow=name, correlation_id=correlation_id)
-        self._calls = 0
+def world_of(ctx: StepContext) -> World:
+    world = ctx.need("world")
+    if not isinstance(world, World):
+        raise StudioError("the run's 'world' is not a simulated World")
+    return world
 
-    def call(self, tool: str, args: dict[str, Any], *, agent: str) -> dict[str, Any]:
-        """One real tool call; its result as JSON. A failure or a missing approval stops the workflow."""
-        spec = get_tool(tool)
-        if spec.side_effect and tool not in self.ws.auto_approve:
-            raise WorkflowStepFailed(f"{self.name}: {tool} needs approval and the workspace policy does not "
-                                     f"auto-approve it; add it with `studio workspace` auto_approve or approve it")
-        self._calls += 1
-        ctx = ToolContext(studio=self.studio, workspace=self.ws, agent=agent, now=self.world.now,
-                          run_id=self.correlation_id, idempotency_key=f"{self.correlation_id}:{self._calls}:{tool}",
-                          journal=True)
-        outcome = invoke_tool(ctx, tool, args)
-        if not outcome.ok or outcome.result is None:
-            raise WorkflowStepFailed(f"{self.name}: {tool} failed: {outcome.error}")
-        return outcome.result
 
-    def step(self, number: int, data: dict[str, Any]) -> Event:
-        """Record step `number` as its event, carrying the workflow's correlation id."""
-        spec = self.steps[number - 1]
-        return self.studio.events.publish(spec.event, self.ws.id, {
-            **data, "workflow": self.name, "workflow_step": number, "step_name": spec.name, "module": spec.module},
-            source=SOURCE, correlation_id=self.correlation_id)
+def mark(ctx: StepContext, workflow: str, steps: list[StepSpec], number: int, data: dict[str, Any]) -> Event:
+    """Record step `number` as its event, carrying the workflow's correlation id."""
+    spec = steps[number - 1]
+    return ctx.studio.events.publish(spec.event, ctx.workspace.id, {
+        **data, "workflow": workflow, "workflow_step": number, "step_name": spec.name, "module": spec.module},
+        source=SOURCE, correlation_id=ctx.correlation_id)
 
-    def finish(self) -> WorkflowReport:
-        self.studio.events.publish("system.workflow_completed", self.ws.id, {
-            "workflow_id": self.name, "run_id": self.correlation_id, "status": "succeeded",
-            "starting_post_id": self.report.starting_post_id,
-            "attributed_revenue_cents": self.report.attributed_revenue_cents}, source=SOURCE,
-            correlation_id=self.correlation_id)
-        return self.report
+
+def started_at(ctx: StepContext, first_step: str) -> datetime:
+    """When the workflow's first step ran (in the world's time): the window its later steps look at."""
+    return datetime.fromisoformat(ctx.result(first_step)["started_at"])
+
+
+def run_in_world(studio: Studio, ws: Workspace, world: World, *, template: str, workflow: str,
+                 correlation_id: str) -> WorkflowReport:
+    """Run `template` as an Automation Lab workflow in `world` until it ends; its report, from its steps'
+    results. A failed run raises `WorkflowStepFailed` with the engine's error (which step, and why)."""
+    from creator_studio.automation.templates import load_template
+    from creator_studio.automation.worker import Worker, WorkerOptions
+
+    saved, _ = studio.automation.save_workflow(ws, load_template(template), now=studio.now())
+    worker = Worker(studio, WorkerOptions(worker_id=f"simulated-world-{world.seed}", consume_events=False,
+                                          schedule=False))
+    worker.engine.environment["world"] = world
+    try:
+        run_id = worker.engine.open_run(workspace_id=ws.id, workflow_id=saved.id, trigger="manual",
+                                        key=f"world:{ws.id}:{correlation_id}",
+                                        context={"correlation_id": correlation_id}, now=studio.now())
+        from creator_studio.automation.jobs import NewJob
+
+        worker.jobs.enqueue([NewJob(workspace_id=ws.id, kind="workflow_run", key=f"world:{run_id}",
+                                    payload={"run_id": run_id}, due_at=studio.now())], now=studio.now())
+
+        def advance_to(due: datetime) -> None:
+            while world.now < due:
+                world.advance(hours=1)
+
+        status = worker.run_to_end(run_id, advance_to=advance_to)
+    finally:
+        worker.engine.close()
+    runs = {r.id: r for r in studio.automation.runs(ws, workflow_id=saved.id, limit=500)}
+    if status != "succeeded":
+        error = runs[run_id].error if run_id in runs else None
+        raise WorkflowStepFailed(f"{workflow}: the run ended {status}: {error or 'see `studio workflows runs`'}")
+    report = WorkflowReport(workflow=workflow, correlation_id=correlation_id, run_id=run_id)
+    for step in studio.automation.step_runs(ws, run_id):
+        output = step.output or {}
+        if "starting_post_id" in output:
+            report.starting_post_id = output["starting_post_id"]
+        if "attributed_revenue_cents" in output:
+            report.attributed_revenue_cents = int(output["attributed_revenue_cents"])
+        report.facts.update(output.get("facts", {}))
+    return report
 
 
 def steps_in_order(events: list[Event], steps: list[StepSpec]) -> list[Event]:
