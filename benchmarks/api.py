@@ -3,6 +3,10 @@ event to N connected `/api/events/stream` clients. Loopback only, bounded in tim
 
     .venv/bin/python benchmarks/api.py            # 20 s of load, 200 SSE clients, 20 events
     .venv/bin/python benchmarks/api.py --quick    # 5 s of load, 200 SSE clients, 5 events
+    .venv/bin/python benchmarks/api.py --uncached # the same, computing the summary on every request
+
+`/api/metrics` is measured twice: with no events (every request after the first is a cache hit) and while
+4 events/s arrive (each one drops the cached summary, so the next request recomputes it).
 
 The server (uvicorn, the real app over a seeded sandbox workspace in a temp STUDIO_HOME) runs in this
 process; the load and the SSE clients run in a child process so they do not share its interpreter lock.
@@ -51,7 +55,11 @@ async def load(url: str, token: str, path: str, seconds: float, concurrency: int
             nonlocal errors
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                response = await client.get(path)
+                try:
+                    response = await client.get(path)
+                except httpx.TransportError:  # e.g. a keep-alive connection the loaded server closed: counted
+                    errors += 1
+                    continue
                 if response.status_code == 200:
                     latencies.append((time.perf_counter() - started) * 1000)
                 else:
@@ -135,11 +143,23 @@ def run_child(extra: list[str], *, on_ready: Any = None, timeout_s: float = 300)
     return result
 
 
+class Uncached:
+    """Stands in for the API's summary cache: computes every time (what /api/metrics did before it)."""
+
+    def get(self, workspace_id: str, variant: str, compute: Any) -> bytes:
+        return bytes(compute())
+
+    def invalidate(self, workspace_id: str) -> None:
+        pass
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="CI-size run (about 30 s in all).")
     parser.add_argument("--clients", type=int, default=200, help="SSE clients (default 200).")
     parser.add_argument("--concurrency", type=int, default=16, help="Concurrent requests for the load test.")
+    parser.add_argument("--uncached", action="store_true",
+                        help="Compute the /api/metrics summary on every request (the figures before the cache).")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=["load", "fanout"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -167,6 +187,8 @@ def main() -> None:
         create_workspace(studio, "default")
         token = TokenService(studio.db).create("default", role="viewer", name="bench").token
         app = create_app(studio)
+        if args.uncached:
+            app.state.api.summaries = Uncached()
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
                                                timeout_graceful_shutdown=1, backlog=4096))
@@ -181,6 +203,21 @@ def main() -> None:
         try:
             loaded = run_child(["--mode", "load", "--url", url, "--token", token, "--seconds", str(seconds),
                                 "--concurrency", str(args.concurrency)])
+            stop_events = threading.Event()
+
+            def trickle() -> None:  # 4 events/s, each invalidating the workspace's cached summary
+                while not stop_events.wait(0.25):
+                    studio.events.publish("audience.follower_gained", "default",
+                                          {"platform": "x", "count": 1, "sent_at": time.time()}, source="bench")
+
+            publisher = threading.Thread(target=trickle, daemon=True)
+            publisher.start()
+            try:
+                churned = run_child(["--mode", "load", "--url", url, "--token", token, "--seconds", str(seconds / 2),
+                                     "--concurrency", str(args.concurrency)])
+            finally:
+                stop_events.set()
+                publisher.join(timeout=5)
             # The same load on a route that does no work: what the HTTP stack itself costs here.
             baseline = run_child(["--mode", "load", "--url", url, "--token", token, "--path", "/healthz",
                                   "--seconds", str(seconds / 2), "--concurrency", str(args.concurrency)])
@@ -199,7 +236,8 @@ def main() -> None:
             app.state.api.runner.close()
             studio.close()
 
-    print(f"\nAPI benchmark ({'quick' if args.quick else 'full'}; loopback, server in-process, "
+    cache = "uncached" if args.uncached else "cached"
+    print(f"\nAPI benchmark ({'quick' if args.quick else 'full'}, /api/metrics {cache}; loopback, server in-process, "
           f"clients in a child process; {os.cpu_count()} CPUs, load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end)")
     print(f"{'measure':<44}{'value':>14}")
@@ -208,6 +246,9 @@ def main() -> None:
     print(f"{'GET /api/metrics p99 ms':<44}{loaded['p99_ms']:>14.1f}")
     counted = f"{loaded['requests']} ({loaded['errors']})"
     print(f"{'GET /api/metrics requests (errors)':<44}{counted:>14}")
+    print(f"{'... while 4 events/s arrive: requests/s':<44}{churned['rps']:>14.1f}")
+    print(f"{'... while 4 events/s arrive: p50 ms':<44}{churned['p50_ms']:>14.1f}")
+    print(f"{'... while 4 events/s arrive: p99 ms':<44}{churned['p99_ms']:>14.1f}")
     print(f"{'GET /healthz requests/s (baseline)':<44}{baseline['rps']:>14.1f}")
     print(f"{'GET /healthz p99 ms (baseline)':<44}{baseline['p99_ms']:>14.1f}")
     print(f"{'SSE clients connected':<44}{fanned['clients']:>14}")

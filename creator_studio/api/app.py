@@ -54,13 +54,15 @@ def create_app(studio: Studio, *, runner: Runner | None = None) -> FastAPI:
                    dashboard, email_links):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    app.state.event_subscription = events_bridge.connect(studio, hub)
+    app.state.event_subscription = events_bridge.connect(studio, hub,
+                                                          lambda ws_id: state.summaries.invalidate(ws_id))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The generated schema, with the Problem document registered once for every error response."""
+    """The generated schema, with the Problem document registered once for every error response, and every event
+    stream described event by event."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
@@ -69,5 +71,21 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     for name, sub in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items():
         components.setdefault(name, sub)
     components["Problem"].pop("$defs", None)
+    components.setdefault("ServerSentEvent", SERVER_SENT_EVENT)
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                stream = response.get("content", {}).get("text/event-stream")
+                if stream is not None:
+                    stream["schema"] = {"$ref": "#/components/schemas/ServerSentEvent"}
     app.openapi_schema = schema
     return schema
+
+
+# Before OpenAPI 3.2 (FastAPI writes 3.1), the schema of a `text/event-stream` response describes each event of
+# the stream, not the stream as one string; the event's `data` is JSON text, described in each route's docs.
+SERVER_SENT_EVENT: dict[str, Any] = {
+    "title": "ServerSentEvent", "type": "object", "required": ["data"],
+    "properties": {"event": {"type": "string"}, "data": {"type": "string"}, "id": {"type": "string"},
+                   "retry": {"type": "integer", "minimum": 0}},
+}

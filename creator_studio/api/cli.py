@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from creator_studio.api.tokens import ROLES, TokenService
-from creator_studio.errors import StudioError
+from creator_studio.cli_support import open_workspace
 from creator_studio.logs import configure_logging
 from creator_studio.settings import Settings
 from creator_studio.studio import Studio
@@ -23,17 +23,6 @@ WorkspaceOption = Annotated[str | None, typer.Option("--workspace", "-w", help="
 def _fail(message: str) -> None:
     errors.print(f"[bold red]Error:[/bold red] {message}")
     raise typer.Exit(code=2)
-
-
-def _open(workspace: str | None) -> tuple[Studio, str]:
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_json)
-    studio = Studio.open(settings)
-    workspace_id = workspace or settings.workspace
-    if not studio.workspaces.exists(workspace_id):
-        studio.close()
-        raise StudioError(f"Workspace {workspace_id!r} does not exist: run `studio init` first.")
-    return studio, workspace_id
 
 
 def serve(host: Annotated[str | None, typer.Option(help="Default: STUDIO_API_HOST.")] = None,
@@ -63,16 +52,9 @@ def tokens_create(role: Annotated[str, typer.Option(help="owner, editor or viewe
     """Create a token. It is printed once: only its hash is kept."""
     if role not in ROLES:
         _fail(f"--role must be one of {', '.join(ROLES)} (got {role!r}).")
-    try:
-        studio, workspace_id = _open(workspace)
-    except StudioError as exc:
-        _fail(exc.message)
-        return
-    try:
-        created = TokenService(studio.db).create(workspace_id, role=role, name=name)
-    finally:
-        studio.close()
-    console.print(f"Token [bold]{created.info.id}[/bold] ({role}) for workspace {workspace_id!r}. "
+    with open_workspace(workspace, configure_logs=True) as (studio, ws):
+        created = TokenService(studio.db).create(ws.id, role=role, name=name)
+    console.print(f"Token [bold]{created.info.id}[/bold] ({role}) for workspace {ws.id!r}. "
                   "Copy it now; it is not shown again:")
     print(created.token)
 
@@ -81,16 +63,9 @@ def tokens_create(role: Annotated[str, typer.Option(help="owner, editor or viewe
 def tokens_list(workspace: WorkspaceOption = None,
                 all_tokens: Annotated[bool, typer.Option("--all", help="Include revoked tokens.")] = False) -> None:
     """The workspace's tokens (ids and roles, never the secrets)."""
-    try:
-        studio, workspace_id = _open(workspace)
-    except StudioError as exc:
-        _fail(exc.message)
-        return
-    try:
-        found = TokenService(studio.db).list(workspace_id, include_revoked=all_tokens)
-    finally:
-        studio.close()
-    table = Table(title=f"API tokens of {workspace_id}")
+    with open_workspace(workspace, configure_logs=True) as (studio, ws):
+        found = TokenService(studio.db).list(ws.id, include_revoked=all_tokens)
+    table = Table(title=f"API tokens of {ws.id}")
     for column in ("id", "name", "role", "created", "revoked"):
         table.add_column(column)
     for token in found:
@@ -103,15 +78,8 @@ def tokens_list(workspace: WorkspaceOption = None,
 def tokens_revoke(token_id: Annotated[str, typer.Argument(help="The id `studio tokens list` shows.")],
                   workspace: WorkspaceOption = None) -> None:
     """Revoke a token: its next request is refused."""
-    try:
-        studio, workspace_id = _open(workspace)
-        try:
-            TokenService(studio.db).revoke(workspace_id, token_id)
-        finally:
-            studio.close()
-    except StudioError as exc:
-        _fail(exc.message)
-        return
+    with open_workspace(workspace, configure_logs=True) as (studio, ws):
+        TokenService(studio.db).revoke(ws.id, token_id)
     console.print(f"Token {token_id} revoked.")
 
 

@@ -13,6 +13,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from creator_studio.api.observability import ApiMetrics
 from creator_studio.api.problems import ApiProblem
 from creator_studio.api.sse import Hub
+from creator_studio.api.summary_cache import SummaryCache
 from creator_studio.api.tokens import ApiToken, TokenService, role_allows
 from creator_studio.errors import NotFound
 from creator_studio.runs.runner import Runner
@@ -31,11 +32,13 @@ class ApiState:
     hub: Hub
     tokens: TokenService
     metrics: ApiMetrics
+    summaries: SummaryCache = field(default_factory=SummaryCache)
     # One graph run at a time per process: the checkpointer and the sandbox world are shared.
     run_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def changed(self, workspace_id: str, what: str, **data: object) -> None:
-        """Tell live dashboards that something they show changed."""
+        """Tell live dashboards that something they show changed (and drop the cached summary)."""
+        self.summaries.invalidate(workspace_id)
         self.hub.publish(workspace_id, "changed", {"what": what, **data})
 
 

@@ -1,12 +1,10 @@
-"""`studio worker` and `studio workflows list|show|create|run|pause|resume|runs|steps|templates`."""
+"""`studio worker` and `studio workflows list|show|create|update|archive|run|pause|resume|runs|steps|templates`."""
 
 from __future__ import annotations
 
 import json
 import signal
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -19,33 +17,15 @@ from rich.table import Table
 
 from creator_studio.automation.templates import load_template, load_workflow_file, template_names
 from creator_studio.automation.worker import Worker, WorkerOptions, default_worker_id
-from creator_studio.errors import StudioError
+from creator_studio.cli_support import open_workspace
 from creator_studio.logs import configure_logging
 from creator_studio.settings import Settings
 from creator_studio.studio import Studio
-from creator_studio.workspaces.service import Workspace
 
 console = Console()
 errors = Console(stderr=True)
 WorkspaceOption = Annotated[str | None, typer.Option("--workspace", "-w", help="Workspace id (STUDIO_WORKSPACE).")]
 workflows_app = typer.Typer(help="Automation Lab: workflows, their runs and templates.", no_args_is_help=True)
-
-
-@contextmanager
-def _open(workspace: str | None) -> Iterator[tuple[Studio, Workspace]]:
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_json)
-    studio = Studio.open(settings)
-    try:
-        workspace_id = workspace or settings.workspace
-        if not studio.workspaces.exists(workspace_id):
-            raise StudioError(f"Workspace {workspace_id!r} does not exist: run `studio init` first.")
-        yield studio, studio.workspaces.get(workspace_id)
-    except StudioError as exc:
-        errors.print(f"[bold red]Error:[/bold red] {escape(exc.message)}")
-        raise typer.Exit(code=2) from exc
-    finally:
-        studio.close()
 
 
 def _key() -> str:
@@ -54,13 +34,13 @@ def _key() -> str:
 
 @workflows_app.command("list")
 def list_workflows(workspace: WorkspaceOption = None,
-                   status: Annotated[str | None, typer.Option(help="active or paused")] = None) -> None:
-    """List workflows with their trigger, next run and last run."""
-    if status not in (None, "active", "paused"):
-        errors.print(f"[bold red]Error:[/bold red] --status is active or paused, not {status!r}")
+                   status: Annotated[str | None, typer.Option(help="active, paused or archived")] = None) -> None:
+    """List workflows with their trigger, next run and last run (archived ones only with --status archived)."""
+    if status not in (None, "active", "paused", "archived"):
+        errors.print(f"[bold red]Error:[/bold red] --status is active, paused or archived, not {status!r}")
         raise typer.Exit(code=2)
-    with _open(workspace) as (studio, ws):
-        chosen: Literal["active", "paused"] | None = status  # type: ignore[assignment]
+    with open_workspace(workspace, configure_logs=True) as (studio, ws):
+        chosen: Literal["active", "paused", "archived"] | None = status  # type: ignore[assignment]
         table = Table("id", "name", "status", "v", "trigger", "next run", "last run")
         for w in studio.automation.list_workflows(ws, status=chosen):
             table.add_row(w.id, escape(w.name), w.status, str(w.version), escape(w.trigger.describe(ws.zone)),
@@ -73,7 +53,7 @@ def list_workflows(workspace: WorkspaceOption = None,
 def show(workflow: str, workspace: WorkspaceOption = None,
          as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show one workflow (by id or name): trigger, steps, version and schedule."""
-    with _open(workspace) as (studio, ws):
+    with open_workspace(workspace, configure_logs=True) as (studio, ws):
         found = studio.automation.find_workflow(ws, workflow)
         if as_json:
             console.print_json(found.model_dump_json())
@@ -95,7 +75,7 @@ def create(file: Annotated[Path | None, typer.Argument(help="A YAML or JSON work
         errors.print("[bold red]Error:[/bold red] give a FILE or --template NAME (templates: "
                      f"{', '.join(template_names())})")
         raise typer.Exit(code=2)
-    with _open(workspace) as (studio, ws):
+    with open_workspace(workspace, configure_logs=True) as (studio, ws):
         parsed = load_workflow_file(file) if file is not None else load_template(template or "")
         workflow, changed = studio.automation.save_workflow(ws, parsed, now=studio.now())
         verb = ("Created" if workflow.version == 1 else "Updated") if changed else "Unchanged:"
@@ -103,10 +83,39 @@ def create(file: Annotated[Path | None, typer.Argument(help="A YAML or JSON work
                       f"{escape(workflow.trigger.describe(ws.zone))}.")
 
 
+@workflows_app.command("update")
+def update(file: Annotated[Path, typer.Argument(help="A YAML or JSON workflow file.")],
+           workflow: Annotated[str | None, typer.Option(help="The workflow to change (id or name; default: the "
+                                                              "one named in the file).")] = None,
+           if_version: Annotated[int | None, typer.Option(help="Refuse if it is no longer at this version.")]
+           = None,
+           workspace: WorkspaceOption = None) -> None:
+    """Give an existing workflow the file's definition (a new version); its name becomes the file's."""
+    with open_workspace(workspace, configure_logs=True) as (studio, ws):
+        parsed = load_workflow_file(file)
+        found = studio.automation.find_workflow(ws, workflow or parsed.name)
+        updated = studio.automation.update_workflow(ws, found.id, definition=parsed.definition(), name=parsed.name,
+                                                    expected_version=if_version, now=studio.now())
+        result = updated.workflow
+        verb = "Updated" if updated.changed else "Unchanged:"
+        console.print(f"{verb} “{escape(result.name)}” ({result.id}), version {result.version}, "
+                      f"{escape(result.trigger.describe(ws.zone))}.")
+
+
+@workflows_app.command("archive")
+def archive(workflow: str, workspace: WorkspaceOption = None) -> None:
+    """Archive a workflow: it never runs again and leaves `workflows list`; its runs stay readable."""
+    with open_workspace(workspace, configure_logs=True) as (studio, ws):
+        found = studio.automation.find_workflow(ws, workflow)
+        archived = studio.automation.archive_workflow(ws, found.id, now=studio.now())
+        console.print(f"Archived “{escape(found.name)}” ({archived.id}); `studio workflows runs {archived.id}` "
+                      f"still shows its runs.")
+
+
 @workflows_app.command("run")
 def run(workflow: str, workspace: WorkspaceOption = None) -> None:
     """Queue a manual run now; a worker (`studio worker`) executes it."""
-    with _open(workspace) as (studio, ws):
+    with open_workspace(workspace, configure_logs=True) as (studio, ws):
         found = studio.automation.find_workflow(ws, workflow)
         queued = studio.automation.run_workflow(ws, found.id, idempotency_key=_key(), now=studio.now())
         console.print(f"Queued run {queued.id} of “{escape(found.name)}”.")
@@ -115,7 +124,7 @@ def run(workflow: str, workspace: WorkspaceOption = None) -> None:
 @workflows_app.command("pause")
 def pause(workflow: str, workspace: WorkspaceOption = None) -> None:
     """Pause a workflow: its trigger no longer starts it."""
-    with _open(workspace) as (studio, ws):
+    with open_workspace(workspace, configure_logs=True) as (studio, ws):
         found = studio.automation.find_workflow(ws, workflow)
         change = studio.automation.pause_workflow(ws, found.id, idempotency_key=_key(), now=studio.now())
         console.print(f"Paused “{escape(found.name)}”." if change.changed else "It was already paused.")
@@ -124,7 +133,7 @@ def pause(workflow: str, workspace: WorkspaceOption = None) -> None:
 @workflows_app.command("resume")
 def resume(workflow: str, workspace: WorkspaceOption = None) -> None:
     """Resume a paused workflow; its schedule restarts from now."""
-    with _open(workspace) as (studio, ws):
+    with open_workspace(workspace, configure_logs=True) as (studio, ws):
         found = studio.automation.find_workflow(ws, workflow)
         change = studio.automation.resume_workflow(ws, found.id, idempotency_key=_key(), now=studio.now())
         console.print(f"Resumed “{escape(found.name)}”." if change.changed else "It was already active.")
@@ -135,7 +144,7 @@ def runs(workflow: Annotated[str | None, typer.Argument()] = None, workspace: Wo
          status: Annotated[str | None, typer.Option()] = None, limit: int = 20,
          as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Recent runs, newest first (of one workflow if given)."""
-    with _open(workspace) as (studio, ws):
+    with open_workspace(workspace, configure_logs=True) as (studio, ws):
         workflow_id = studio.automation.find_workflow(ws, workflow).id if workflow else None
         found = studio.automation.runs(ws, workflow_id=workflow_id, status=status, limit=limit)  # type: ignore[arg-type]
         if as_json:
@@ -151,7 +160,7 @@ def runs(workflow: Annotated[str | None, typer.Argument()] = None, workspace: Wo
 @workflows_app.command("steps")
 def steps(run_id: str, workspace: WorkspaceOption = None) -> None:
     """Every attempt at every step of one run."""
-    with _open(workspace) as (studio, ws):
+    with open_workspace(workspace, configure_logs=True) as (studio, ws):
         table = Table("#", "step", "attempt", "status", "error")
         for s in studio.automation.step_runs(ws, run_id):
             table.add_row(str(s.position + 1), escape(s.label), str(s.attempt), s.status, escape(s.error or ""))

@@ -19,8 +19,8 @@ class WorkflowRow(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(String(64), index=True)
     name: Mapped[str] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active | paused
-    # The definition's version: 1 at creation, +1 whenever its trigger or steps change.
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | paused | archived
+    # The definition's version: 1 at creation, +1 whenever its trigger, steps or name change (it is the ETag).
     version: Mapped[int] = mapped_column(Integer, default=1)
     trigger_type: Mapped[str] = mapped_column(String(16))  # cron | event | threshold | once
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)  # a WorkflowDefinition, dumped as JSON
@@ -30,6 +30,8 @@ class WorkflowRow(Base):
     trigger_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Set when the workflow is archived (soft-deleted): it never fires again, its runs stay readable.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class WorkflowRunRow(Base):

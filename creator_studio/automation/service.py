@@ -12,7 +12,7 @@ from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -42,7 +42,7 @@ from creator_studio.workspaces.service import Workspace
 
 log = get_logger("automation")
 
-WorkflowStatus = Literal["active", "paused"]
+WorkflowStatus = Literal["active", "paused", "archived"]
 RunStatus = Literal["queued", "running", "waiting", "succeeded", "failed", "skipped", "cancelled"]
 RunTrigger = Literal["manual", "cron", "event", "threshold", "once", "error"]
 
@@ -78,6 +78,7 @@ class Workflow(BaseModel):
     last_run_at: datetime | None
     last_run_status: str | None
     created_at: datetime
+    archived_at: datetime | None = None
 
 
 class StepRun(BaseModel):
@@ -96,6 +97,21 @@ class WorkflowStatusChange(BaseModel):
     action: Literal["pause", "resume"]
     changed: bool  # False: the workflow was already in that state, nothing was done
     workflow: Workflow
+
+
+class WorkflowUpdate(BaseModel):
+    changed: bool  # False: the definition and name were already these, no new version was made
+    workflow: Workflow
+
+
+class StaleWorkflowVersion(Conflict):
+    """An edit based on an older version than the stored one; `current` is the workflow as it is now."""
+
+    def __init__(self, current: Workflow, expected: int) -> None:
+        super().__init__(f"Workflow {current.name!r} changed since you read it (you had version {expected}, it is "
+                         f"now version {current.version}): read it again and redo your change on that version.")
+        self.current = current
+        self.expected = expected
 
 
 class WorkflowActivity(BaseModel):
@@ -125,10 +141,13 @@ class AutomationService:
 
     # Reading ----------------------------------------------------------------------------------------
     def list_workflows(self, ws: Workspace, *, status: WorkflowStatus | None = None) -> list[Workflow]:
+        """Workflows oldest first; archived ones only when asked for with status="archived"."""
         with self._db.transaction() as session:
             query = select(WorkflowRow).where(WorkflowRow.workspace_id == ws.id)
             if status is not None:
                 query = query.where(WorkflowRow.status == status)
+            else:
+                query = query.where(WorkflowRow.status != "archived")
             rows = session.scalars(query.order_by(WorkflowRow.created_at, WorkflowRow.name)).all()
             latest = self._latest_runs(session, ws)
             return [_workflow(row, latest.get(row.id)) for row in rows]
@@ -224,11 +243,7 @@ class AutomationService:
     def create_workflow(
         self, ws: Workspace, *, name: str, definition: WorkflowDefinition, idempotency_key: str, now: datetime
     ) -> Workflow:
-        name = " ".join(name.split())
-        if not name:
-            raise InvalidInput("name: give the workflow a name, e.g. 'Weekly content plan'.")
-        if len(name) > MAX_NAME_LENGTH:
-            raise InvalidInput(f"name: keep it to {MAX_NAME_LENGTH} characters (got {len(name)}).")
+        name = _clean_name(name)
         with self._db.transaction() as session:
             existing = self._by_key(session, ws, WorkflowRow, idempotency_key)
             if existing is not None:
@@ -330,6 +345,116 @@ class AutomationService:
             session.flush()
             return _workflow(row, self._latest_runs(session, ws).get(row.id))
 
+    # Editing and archiving --------------------------------------------------------------------------
+    def update_workflow(
+        self,
+        ws: Workspace,
+        workflow_id: str,
+        *,
+        definition: WorkflowDefinition,
+        name: str | None = None,
+        expected_version: int | None,
+        now: datetime,
+    ) -> WorkflowUpdate:
+        """Give a workflow a new version of its definition (and optionally a new name).
+
+        `expected_version` is the version the change was made on (None: whatever is stored); if the workflow
+        has moved on since, StaleWorkflowVersion carries the current one. Sending what is already stored
+        changes nothing. The schedule restarts from `now` and a threshold trigger forgets its last reading."""
+        with self._db.transaction() as session:
+            row = self._row(session, ws, workflow_id)
+            if row.status == "archived":
+                raise Conflict(f"Workflow {row.id} is archived and cannot be changed: create a new workflow instead.")
+            if expected_version is not None and row.version != expected_version:
+                raise StaleWorkflowVersion(_workflow(row, self._latest_runs(session, ws).get(row.id)),
+                                           expected_version)
+            new_name = row.name if name is None else _clean_name(name)
+            if new_name != row.name:
+                clash = session.scalar(select(WorkflowRow.id).where(WorkflowRow.workspace_id == ws.id,
+                                                                    WorkflowRow.name == new_name))
+                if clash is not None:
+                    raise Conflict(f"name: a workflow named {new_name!r} already exists ({clash}): choose another.")
+            pinned = _pin_zone(ws, definition)
+            trigger = pinned.trigger
+            if isinstance(trigger, OnceTrigger) and trigger.at <= now:
+                raise InvalidInput(f"at: {trigger.at.isoformat()} is in the past; choose a time after "
+                                   f"{now.isoformat()}.")
+            stored = pinned.model_dump(mode="json")
+            if stored == _definition(row).model_dump(mode="json") and new_name == row.name:
+                unchanged = _workflow(row, self._latest_runs(session, ws).get(row.id))
+                return WorkflowUpdate(changed=False, workflow=unchanged)
+            version = row.version
+            # Compare-and-swap on the version: of two concurrent edits of the same version, one wins.
+            swapped = session.execute(
+                update(WorkflowRow)
+                .where(WorkflowRow.id == row.id, WorkflowRow.version == version)
+                .values(version=version + 1, name=new_name, definition=stored, trigger_type=trigger.type,
+                        trigger_state=None, updated_at=now,
+                        next_run_at=self.next_run_at(ws, trigger, now) if row.status == "active" else None)
+                .execution_options(synchronize_session=False)
+            )
+            session.refresh(row)
+            if getattr(swapped, "rowcount", 0) != 1:
+                raise StaleWorkflowVersion(_workflow(row, self._latest_runs(session, ws).get(row.id)),
+                                           expected_version if expected_version is not None else version)
+            session.add(WorkflowVersionRow(workflow_id=row.id, version=row.version, definition=stored, created_at=now))
+            session.flush()
+            log.info("workflow updated", extra={"workspace_id": ws.id, "workflow_id": row.id, "version": row.version})
+            return WorkflowUpdate(changed=True, workflow=_workflow(row, self._latest_runs(session, ws).get(row.id)))
+
+    def archive_workflow(
+        self, ws: Workspace, workflow_id: str, *, expected_version: int | None = None, now: datetime
+    ) -> Workflow:
+        """Soft-delete a workflow: it never fires, schedules nor runs again and is left out of listings, but it
+        and its runs stay readable by id. Its queued runs (and due jobs that had not opened a run yet) are
+        cancelled. Its name is freed for a new workflow (the archived one is renamed "... (archived <id>)")."""
+        with self._db.transaction() as session:
+            row = self._row(session, ws, workflow_id)
+            if row.status == "archived":
+                when = f" on {row.archived_at:%Y-%m-%d %H:%M} UTC" if row.archived_at else ""
+                raise Conflict(f"Workflow {row.id} was already archived{when}: there is nothing left to do.")
+            if expected_version is not None and row.version != expected_version:
+                raise StaleWorkflowVersion(_workflow(row, self._latest_runs(session, ws).get(row.id)),
+                                           expected_version)
+            suffix = f" (archived {row.id})"
+            row.name = row.name[: MAX_NAME_LENGTH - len(suffix)] + suffix
+            row.status = "archived"
+            row.archived_at = now
+            row.next_run_at = None
+            row.trigger_state = None
+            row.updated_at = now
+            cancelled = self._cancel_pending_runs(session, ws, row.id, now=now)
+            session.flush()
+            log.info("workflow archived", extra={"workspace_id": ws.id, "workflow_id": row.id,
+                                                 "cancelled_runs": cancelled})
+            return _workflow(row, self._latest_runs(session, ws).get(row.id))
+
+    def _cancel_pending_runs(self, session: Session, ws: Workspace, workflow_id: str, *, now: datetime) -> int:
+        reason = "cancelled: the workflow was archived before this run started"
+        pending = session.scalars(select(WorkflowRunRow).where(
+            WorkflowRunRow.workflow_id == workflow_id, WorkflowRunRow.status.in_(("queued", "waiting")))).all()
+        for run in pending:
+            run.status, run.finished_at, run.error = "cancelled", now, reason
+        # A due job that has not opened its run yet (a schedule, event or threshold firing) opens the run keyed
+        # by the job's key: a cancelled run under that key makes the worker find it finished, not start it.
+        jobs = session.scalars(select(JobRow).where(JobRow.workspace_id == ws.id, JobRow.kind == "workflow_run",
+                                                    JobRow.status == "due")).all()
+        opened = 0
+        for job in jobs:
+            payload = job.payload or {}
+            if payload.get("workflow_id") != workflow_id or payload.get("run_id"):
+                continue
+            if session.scalar(select(WorkflowRunRow.id).where(WorkflowRunRow.idempotency_key == job.key)):
+                continue
+            version = session.scalar(select(WorkflowRow.version).where(WorkflowRow.id == workflow_id))
+            session.add(WorkflowRunRow(
+                id=new_id("wfrun"), workspace_id=ws.id, workflow_id=workflow_id, workflow_version=version or 1,
+                trigger=str(payload.get("trigger") or "manual")[:16], status="cancelled", queued_at=job.due_at,
+                finished_at=now, error=reason, idempotency_key=job.key, context=payload.get("context") or {},
+                cursor=0))
+            opened += 1
+        return len(pending) + opened
+
     # Changing status --------------------------------------------------------------------------------
     def pause_workflow(
         self, ws: Workspace, workflow_id: str, *, idempotency_key: str, now: datetime
@@ -360,6 +485,8 @@ class AutomationService:
                     workflow=_workflow(row, self._latest_runs(session, ws).get(row.id)),
                 )
             row = self._row(session, ws, workflow_id)
+            if row.status == "archived":
+                raise Conflict(f"Workflow {row.id} is archived: it cannot be paused or resumed any more.")
             target = "paused" if action == "pause" else "active"
             changed = row.status != target
             if changed:
@@ -403,6 +530,8 @@ class AutomationService:
             if existing is not None:
                 return _run(existing, self._row(session, ws, existing.workflow_id).name)
             row = self._row(session, ws, workflow_id)
+            if row.status == "archived":
+                raise Conflict(f"Workflow {row.id} is archived: it cannot run any more.")
             if row.status != "active":
                 raise Conflict(f"Workflow {row.name!r} is paused: resume it first (resume_workflow), then run it.")
             run = WorkflowRunRow(
@@ -489,6 +618,7 @@ class AutomationService:
             latest = {
                 workflow_id: _run(row, names[workflow_id])
                 for workflow_id, row in self._latest_runs(session, ws).items()
+                if workflow_id in names  # archived workflows are not part of the health picture
             }
         by_status = {"active": 0, "paused": 0}
         for workflow in workflows:
@@ -572,6 +702,15 @@ class AutomationService:
         return {row.workflow_id: row for row in rows}
 
 
+def _clean_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("name: give the workflow a name, e.g. 'Weekly content plan'.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"name: keep it to {MAX_NAME_LENGTH} characters (got {len(name)}).")
+    return name
+
+
 def _pin_zone(ws: Workspace, definition: WorkflowDefinition) -> WorkflowDefinition:
     """Pin the zone the creator meant: moving the workspace later must not move existing schedules."""
     trigger = definition.trigger
@@ -599,6 +738,7 @@ def _workflow(row: WorkflowRow, last_run: WorkflowRunRow | None) -> Workflow:
             "last_run_at": last_run.queued_at if last_run else None,
             "last_run_status": last_run.status if last_run else None,
             "created_at": row.created_at,
+            "archived_at": row.archived_at,
         },
         context={"stored": True},
     )

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from creator_studio.content.models import DraftRow, MediaAssetRow, ScheduledPostRow
 from creator_studio.content.platforms import LIMITS, check_length, fit
-from creator_studio.errors import InvalidInput, NotFound
+from creator_studio.errors import Conflict, InvalidInput, NotFound
 from creator_studio.memory.records import Example
 from creator_studio.memory.service import MemoryService
 from creator_studio.providers.llm.writer import WritingTask, Written
@@ -42,6 +42,16 @@ class Draft(BaseModel):
     created_at: datetime
     # Not stored: the past posts vector memory retrieved to steer this draft (empty when read back later).
     example_ids: list[str] = Field(default_factory=list)
+
+
+class StaleDraftVersion(Conflict):
+    """An edit based on an older version than the stored one; `current` is the draft as it is now."""
+
+    def __init__(self, current: Draft, expected: int) -> None:
+        super().__init__(f"Draft {current.id} changed since you read it (you edited version {expected}, it is now "
+                         f"version {current.version}): read it again and redo your change on that version.")
+        self.current = current
+        self.expected = expected
 
 
 class ScheduledPost(BaseModel):
@@ -166,6 +176,49 @@ class ContentService:
             if row is None or row.workspace_id != ws.id:
                 raise NotFound(f"No draft {draft_id!r} in this workspace.")
             return _draft(row)
+
+    def list_drafts(self, ws: Workspace, *, status: str | None = None, limit: int = 50) -> list[Draft]:
+        """Drafts newest first, optionally only those in one status (draft, scheduled, published)."""
+        with self._db.transaction() as session:
+            query = select(DraftRow).where(DraftRow.workspace_id == ws.id)
+            if status:
+                query = query.where(DraftRow.status == status)
+            rows = session.scalars(query.order_by(DraftRow.created_at.desc(), DraftRow.id).limit(limit)).all()
+            return [_draft(row) for row in rows]
+
+    def update_draft(self, ws: Workspace, draft_id: str, *, expected_version: int | None, text: str | None = None,
+                     title: str | None = None, topic: str | None = None) -> Draft:
+        """Edit a draft's text, title or topic if it is still at `expected_version` (None: whatever is stored).
+
+        A compare-and-swap on the version, so two people editing at once never silently overwrite each other:
+        the loser gets StaleDraftVersion with the stored draft. Only drafts not yet scheduled can change."""
+        current = self.get_draft(ws, draft_id)
+        if current.status != "draft":
+            raise InvalidInput(f"status: draft {current.id} is already {current.status}; only drafts can be edited.")
+        if text is not None:
+            try:
+                check_length(current.platform, text)
+            except InvalidInput as exc:
+                raise InvalidInput(f"text: {exc.message}") from exc
+        expected = current.version if expected_version is None else expected_version
+        changes: dict[str, object] = {"version": DraftRow.version + 1, "updated_at": utcnow()}
+        if text is not None:
+            changes["text"] = text
+        if title is not None:
+            changes["title"] = title
+        if topic is not None:
+            changes["topic"] = topic
+        with self._db.transaction() as session:
+            result = session.execute(update(DraftRow).where(DraftRow.id == current.id, DraftRow.workspace_id == ws.id,
+                                                            DraftRow.version == expected).values(**changes))
+            swapped = getattr(result, "rowcount", 0) == 1
+            row = session.get(DraftRow, current.id)
+            assert row is not None
+            session.refresh(row)
+            fresh = _draft(row)
+        if not swapped:
+            raise StaleDraftVersion(fresh, expected)
+        return fresh
 
     def resolve_source(self, ws: Workspace, source: str) -> Draft:
         """A draft id, a published post id, or literal text."""

@@ -6,13 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from creator_studio.api.deps import Editor, State, Viewer
-from creator_studio.api.drafts import StaleVersion, list_drafts, update_draft
 from creator_studio.api.params import IsoDateTime
 from creator_studio.api.problems import ApiProblem, responses
-from creator_studio.content.service import CalendarEntry, Draft, PostPerformance
+from creator_studio.content.service import CalendarEntry, Draft, PostPerformance, StaleDraftVersion
 from creator_studio.tools.types import SocialPlatform
 
 router = APIRouter(prefix="/api/content", tags=["content"])
@@ -20,12 +19,19 @@ DraftId = Annotated[str, Path(min_length=1, max_length=64, description="A draft 
 
 
 class NewDraft(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # The limits apply to the text as sent, as the OpenAPI description says (stripping first let 300 characters
+    # plus trailing spaces through); surrounding spaces are dropped afterwards.
+    model_config = ConfigDict(extra="forbid")
     platform: SocialPlatform
-    topic: str = Field(min_length=1, max_length=300)
+    topic: str = Field(min_length=1, max_length=300, pattern=r"\S")
     tone: str | None = Field(default=None, max_length=100)
     call_to_action: str | None = Field(default=None, max_length=300)
     audience: str | None = Field(default=None, max_length=300)
+
+    @field_validator("topic", "tone", "call_to_action", "audience")
+    @classmethod
+    def _strip(cls, value: str | None) -> str | None:
+        return None if value is None else value.strip()
 
 
 class DraftChanges(BaseModel):
@@ -58,7 +64,7 @@ def parse_if_match(value: str | None) -> int | None:
 def drafts(principal: Viewer, state: State, status: Literal["draft", "scheduled", "published"] | None = None,
            limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[Draft]:
     """Drafts newest first."""
-    return list_drafts(state.studio.db, principal.workspace, status=status, limit=limit)
+    return state.studio.content.list_drafts(principal.workspace, status=status, limit=limit)
 
 
 @router.post("/drafts", response_model=Draft, status_code=201, responses=responses(401, 403, 404, 422, 500))
@@ -88,17 +94,16 @@ def edit_draft(draft_id: DraftId, body: DraftChanges, principal: Editor, state: 
                                                description='The version you edited (its ETag), e.g. "3".')]
                ) -> Draft:
     """Edit a draft. If someone saved it since you read it, you get 409 with both versions to choose from."""
-    current = state.studio.content.get_draft(principal.workspace, draft_id)
     expected = parse_if_match(if_match)
     try:
-        draft = update_draft(state.studio.db, current, expected_version=current.version if expected is None
-                             else expected, text=body.text, title=body.title, topic=body.topic)
-    except StaleVersion as stale:
+        draft = state.studio.content.update_draft(principal.workspace, draft_id, expected_version=expected,
+                                                  text=body.text, title=body.title, topic=body.topic)
+    except StaleDraftVersion as stale:
         raise ApiProblem(409, "Conflict", f"Draft {draft_id} changed since you read it (you edited version "
-                         f"{expected}, it is now version {stale.current.version}). Choose which to keep and send "
+                         f"{stale.expected}, it is now version {stale.current.version}). Choose which to keep and send "
                          f"it again with If-Match: \"{stale.current.version}\".", kind="edit-conflict",
                          current=stale.current.model_dump(mode="json"),
-                         yours={"version": expected, **body.model_dump(exclude_none=True)}) from None
+                         yours={"version": stale.expected, **body.model_dump(exclude_none=True)}) from None
     response.headers["ETag"] = etag(draft.version)
     state.changed(principal.workspace_id, "draft", draft_id=draft.id)
     return draft

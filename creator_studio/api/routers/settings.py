@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from creator_studio.api.deps import Owner, State, Viewer
+from creator_studio.api.params import TimeZoneName
 from creator_studio.api.problems import responses
 from creator_studio.api.tokens import ApiToken, CreatedToken, Role
 from creator_studio.errors import InvalidInput
@@ -19,7 +20,7 @@ TokenId = Annotated[str, Path(min_length=1, max_length=32, description="The toke
 
 class SettingsChanges(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    timezone: str | None = Field(default=None, max_length=64, description="IANA zone, e.g. Europe/Berlin.")
+    timezone: TimeZoneName | None = Field(default=None, description="IANA zone, e.g. Europe/Berlin.")
     brand_voice: BrandVoice | None = None
     auto_approve: list[str] | None = Field(default=None, max_length=50, description="Tools approved by policy.")
 
@@ -48,8 +49,10 @@ def change_settings(body: SettingsChanges, principal: Owner, state: State) -> Wo
             validate_timezone(body.timezone)
         except InvalidInput as exc:
             raise InvalidInput(f"timezone: {exc.message}") from exc
-    return state.studio.workspaces.update(principal.workspace_id, timezone=body.timezone,
-                                          brand_voice=body.brand_voice, auto_approve=body.auto_approve)
+    updated = state.studio.workspaces.update(principal.workspace_id, timezone=body.timezone,
+                                             brand_voice=body.brand_voice, auto_approve=body.auto_approve)
+    state.changed(principal.workspace_id, "settings")  # the time zone moves "this month" in the metrics
+    return updated
 
 
 @router.get("/tokens", response_model=list[ApiToken], tags=["tokens"], responses=responses(401, 403, 500))

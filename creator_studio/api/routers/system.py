@@ -57,10 +57,17 @@ def prometheus_metrics(request: Request) -> Response:
 @router.get("/api/metrics", response_model=DashboardSummary, responses=responses(401, 403, 422, 500))
 def metrics_summary(principal: Viewer, state: State,
                     period: Annotated[PeriodParam, Query(description="7d, 30d, 90d or mtd.")] = "30d"
-                    ) -> DashboardSummary:
-    """The studio's numbers across modules: followers, content, engagement, revenue, automation, targets."""
+                    ) -> Response:
+    """The studio's numbers across modules: followers, content, engagement, revenue, automation, targets.
+    Cached per workspace until the next event or change in it (at most a few seconds): `generated_at` says
+    when these numbers were computed."""
     studio = state.studio
     ws = principal.workspace
-    ctx = ToolContext(studio=studio, workspace=ws, agent="api", now=studio.now())
-    return studio.command_center.dashboard(ws, accounts=studio.social.accounts(ws.id), period=period,
-                                           since=ctx.period_start(period), now=ctx.now)
+
+    def compute() -> bytes:
+        ctx = ToolContext(studio=studio, workspace=ws, agent="api", now=studio.now())
+        summary = studio.command_center.dashboard(ws, accounts=studio.social.accounts(ws.id), period=period,
+                                                  since=ctx.period_start(period), now=ctx.now)
+        return summary.model_dump_json().encode()
+
+    return Response(state.summaries.get(ws.id, period, compute), media_type="application/json")

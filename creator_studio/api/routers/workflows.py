@@ -1,22 +1,29 @@
-"""Automation Lab over HTTP: workflows (create, list, read), run, pause and resume.
+"""Automation Lab over HTTP: workflows (create, list, read, update, archive), run, pause and resume.
 
 A workflow's ETag is its version. Changing one with If-Match checks that version first, so an edit made
-on stale information gets 409 with the current workflow. An `Idempotency-Key` header makes a create or a
-run safe to retry (the service records the key).
+on stale information gets 409 with the current workflow (and, for an update, what you sent). DELETE archives:
+the workflow stops firing and leaves the listing, but it and its runs stay readable by id. An
+`Idempotency-Key` header makes a create or a run safe to retry (the service records the key).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from creator_studio.api.deps import Editor, Principal, State, Viewer
 from creator_studio.api.problems import ApiProblem, responses
 from creator_studio.api.routers.content import IF_MATCH_PATTERN, etag, parse_if_match
 from creator_studio.automation.definitions import WorkflowDefinition
-from creator_studio.automation.service import Workflow, WorkflowRun, WorkflowStatusChange
+from creator_studio.automation.service import (
+    StaleWorkflowVersion,
+    Workflow,
+    WorkflowRun,
+    WorkflowStatusChange,
+    WorkflowUpdate,
+)
 from creator_studio.store.db import new_id
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"])
@@ -32,6 +39,19 @@ class NewWorkflow(BaseModel):
     definition: WorkflowDefinition
 
 
+class WorkflowChanges(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=120, description="Omit to keep the name.")
+    definition: WorkflowDefinition = Field(description="The whole new definition: trigger and steps.")
+
+
+def _conflict(stale: StaleWorkflowVersion, yours: dict[str, object]) -> ApiProblem:
+    return ApiProblem(409, "Conflict", f"Workflow {stale.current.id} changed since you read it (you saw version "
+                      f"{stale.expected}, it is now version {stale.current.version}). Choose which to keep and "
+                      f"send it again with If-Match: \"{stale.current.version}\".", kind="edit-conflict",
+                      current=stale.current.model_dump(mode="json"), yours={"version": stale.expected, **yours})
+
+
 def _check_version(state: State, principal: Principal, workflow_id: str, if_match: str) -> Workflow:
     current = state.studio.automation.get_workflow(principal.workspace, workflow_id)
     expected = parse_if_match(if_match)
@@ -43,8 +63,10 @@ def _check_version(state: State, principal: Principal, workflow_id: str, if_matc
 
 
 @router.get("", response_model=list[Workflow], responses=responses(401, 403, 422, 500))
-def list_workflows(principal: Viewer, state: State, status: Literal["active", "paused"] | None = None
-                   ) -> list[Workflow]:
+def list_workflows(principal: Viewer, state: State,
+                   status: Annotated[Literal["active", "paused", "archived"] | None,
+                                     Query(description="Archived workflows are listed only when asked for.")]
+                   = None) -> list[Workflow]:
     return state.studio.automation.list_workflows(principal.workspace, status=status)
 
 
@@ -65,6 +87,53 @@ def get_workflow(workflow_id: WorkflowId, principal: Viewer, state: State, respo
     workflow = state.studio.automation.get_workflow(principal.workspace, workflow_id)
     response.headers["ETag"] = etag(workflow.version)
     return workflow
+
+
+@router.get("/{workflow_id}/runs", response_model=list[WorkflowRun], responses=responses(401, 403, 404, 422, 500))
+def workflow_runs(workflow_id: WorkflowId, principal: Viewer, state: State,
+                  status: Literal["queued", "running", "waiting", "succeeded", "failed", "skipped", "cancelled"]
+                  | None = None,
+                  limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[WorkflowRun]:
+    """A workflow's runs, newest first (an archived workflow's too)."""
+    return state.studio.automation.runs(principal.workspace, workflow_id=workflow_id, status=status, limit=limit)
+
+
+@router.put("/{workflow_id}", response_model=Workflow, responses=responses(401, 403, 404, 409, 422, 500))
+def update_workflow(workflow_id: WorkflowId, body: WorkflowChanges, principal: Editor, state: State,
+                    response: Response,
+                    if_match: Annotated[str, Header(pattern=IF_MATCH_PATTERN,
+                                                    description='The version you edited (its ETag), e.g. "2"; '
+                                                                '* to overwrite whatever is stored.')]
+                    ) -> Workflow:
+    """Replace a workflow's definition (a new version). A stale If-Match gets 409 with both versions; sending
+    what is already stored changes nothing (same version, same ETag). An archived workflow cannot change (409)."""
+    automation = state.studio.automation
+    expected = parse_if_match(if_match)
+    try:
+        updated: WorkflowUpdate = automation.update_workflow(principal.workspace, workflow_id,
+                                                             definition=body.definition, name=body.name,
+                                                             expected_version=expected, now=state.studio.now())
+    except StaleWorkflowVersion as stale:
+        raise _conflict(stale, body.model_dump(mode="json", exclude_none=True)) from None
+    response.headers["ETag"] = etag(updated.workflow.version)
+    if updated.changed:
+        state.changed(principal.workspace_id, "workflow", workflow_id=workflow_id)
+    return updated.workflow
+
+
+@router.delete("/{workflow_id}", response_model=Workflow, responses=responses(401, 403, 404, 409, 422, 500))
+def archive_workflow(workflow_id: WorkflowId, principal: Editor, state: State, if_match: IfMatch = "*"
+                     ) -> Workflow:
+    """Archive (soft-delete) a workflow: it no longer triggers, schedules or runs and is left out of the list,
+    but it and its runs stay readable. Archiving it again, or an id that does not exist, is a problem (409, 404)."""
+    expected = parse_if_match(if_match)
+    try:
+        archived = state.studio.automation.archive_workflow(principal.workspace, workflow_id,
+                                                            expected_version=expected, now=state.studio.now())
+    except StaleWorkflowVersion as stale:
+        raise _conflict(stale, {}) from None
+    state.changed(principal.workspace_id, "workflow", workflow_id=workflow_id)
+    return archived
 
 
 @router.post("/{workflow_id}/run", response_model=WorkflowRun, status_code=202,
