@@ -9,8 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from creator_studio.settings import Settings
-from creator_studio.studio import Studio
+from creator_studio.cli_support import open_workspace
 
 analytics_app = typer.Typer(help="Event-fed metrics: rollups, anomaly alerts, series.", no_args_is_help=True)
 console = Console()
@@ -21,33 +20,23 @@ def register(app: typer.Typer) -> None:
     app.add_typer(analytics_app, name="analytics")
 
 
-def _open(workspace: str | None) -> tuple[Studio, str]:
-    settings = Settings()
-    studio = Studio.open(settings)
-    return studio, workspace or settings.workspace
-
-
 @analytics_app.command("rollup")
 def rollup(workspace: WorkspaceOption = None) -> None:
     """Fold new metric points into the daily rollups and raise alerts for new anomalies."""
-    studio, ws_id = _open(workspace)
-    try:
-        as_of, raised = studio.analytics.rollup(ws_id, now=studio.now())
-        console.print(f"Rolled up {ws_id} as of {as_of.isoformat()}; {len(raised)} new alert(s).")
+    with open_workspace(workspace) as (studio, ws):
+        as_of, raised = studio.analytics.rollup(ws.id, now=studio.now())
+        console.print(f"Rolled up {ws.id} as of {as_of.isoformat()}; {len(raised)} new alert(s).")
         for alert in raised:
             console.print(f"  {alert.metric} {alert.day.date()}: {alert.value:g} (robust z {alert.robust_z:+.1f})")
-    finally:
-        studio.close()
 
 
 @analytics_app.command("series")
 def series(metric: str, workspace: WorkspaceOption = None, days: int = 14, dimension: str = "all",
            value: str = "") -> None:
     """Daily values of one metric (as of the last rollup)."""
-    studio, ws_id = _open(workspace)
-    try:
+    with open_workspace(workspace) as (studio, ws):
         now = studio.now()
-        found = studio.analytics.store.series(ws_id, metric, dimension=dimension, dimension_value=value,
+        found = studio.analytics.store.series(ws.id, metric, dimension=dimension, dimension_value=value,
                                               since=now - timedelta(days=days), until=now)
         table = Table(title=f"{metric} ({dimension} {value}) as of {found.as_of or 'never rolled up'}")
         table.add_column("day")
@@ -56,5 +45,3 @@ def series(metric: str, workspace: WorkspaceOption = None, days: int = 14, dimen
         for point in found.points:
             table.add_row(point.day.date().isoformat(), f"{point.value:g}", str(point.count))
         console.print(table)
-    finally:
-        studio.close()

@@ -10,32 +10,17 @@ from cryptography.fernet import Fernet
 from rich.console import Console
 from rich.table import Table
 
+from creator_studio.cli_support import open_studio
 from creator_studio.connections import oauth
 from creator_studio.connections.crypto import key_file, write_keys
 from creator_studio.connections.flows import connect_bluesky, connect_mastodon, finish_oauth
 from creator_studio.errors import StudioError
-from creator_studio.providers.social.factory import connection_service
-from creator_studio.settings import Settings
-from creator_studio.store import migrate
-from creator_studio.store.db import Database
 from creator_studio.tools.types import SocialPlatform
 
 console = Console()
-errors = Console(stderr=True)
 connections_app = typer.Typer(help="Connected platform accounts.", no_args_is_help=True)
 WorkspaceOption = Annotated[str | None, typer.Option("--workspace", "-w", help="Workspace id (STUDIO_WORKSPACE).")]
 DEFAULT_REDIRECT = "http://127.0.0.1:8400/oauth/callback"
-
-
-def _open(settings: Settings) -> Database:
-    settings.home.mkdir(parents=True, exist_ok=True)
-    migrate.upgrade(settings.sqlalchemy_url())
-    return Database(settings.sqlalchemy_url())
-
-
-def _fail(exc: StudioError) -> None:
-    errors.print(f"[bold red]Error:[/bold red] {exc.message}")
-    raise typer.Exit(code=2)
 
 
 def connect(
@@ -54,11 +39,9 @@ def connect(
     scopes: Annotated[str | None, typer.Option(help="Space-separated scopes to ask for.")] = None,
 ) -> None:
     """Connect an account (several per platform are fine: connect each)."""
-    settings = Settings()
-    db = _open(settings)
-    service = connection_service(settings, db)
-    workspace_id = workspace or settings.workspace
-    try:
+    with open_studio() as (studio, settings):
+        service = studio.connections
+        workspace_id = workspace or settings.workspace
         if platform == "bluesky":
             identifier = handle or typer.prompt("Bluesky handle")
             password = app_password or typer.prompt("App password", hide_input=True)
@@ -81,11 +64,6 @@ def connect(
                 connection = finish_oauth(service, workspace_id, platform, started=started, pasted=pasted,
                                           client_id=client_id, client_secret=client_secret,
                                           redirect_uri=redirect_uri, http=http, now=service.now)
-    except StudioError as exc:
-        _fail(exc)
-        return
-    finally:
-        db.dispose()
     console.print(f"[green]Connected[/green] {platform} account {connection.handle} "
                   f"(scopes: {', '.join(connection.scopes) or 'none'}).")
 
@@ -93,12 +71,8 @@ def connect(
 @connections_app.command("list")
 def list_connections(workspace: WorkspaceOption = None) -> None:
     """Connected accounts (no tokens are shown)."""
-    settings = Settings()
-    db = _open(settings)
-    try:
-        rows = connection_service(settings, db).list(workspace or settings.workspace)
-    finally:
-        db.dispose()
+    with open_studio() as (studio, settings):
+        rows = studio.connections.list(workspace or settings.workspace)
     table = Table(title="Connected accounts")
     for column in ("platform", "handle", "account id", "scopes", "token expires"):
         table.add_column(column, overflow="fold")
@@ -111,37 +85,25 @@ def list_connections(workspace: WorkspaceOption = None) -> None:
 @connections_app.command("remove")
 def remove(platform: SocialPlatform, handle: str, workspace: WorkspaceOption = None) -> None:
     """Forget an account and its tokens."""
-    settings = Settings()
-    db = _open(settings)
-    try:
-        removed = connection_service(settings, db).remove(workspace or settings.workspace, platform, handle)
-    except StudioError as exc:
-        _fail(exc)
-        return
-    finally:
-        db.dispose()
+    with open_studio() as (studio, settings):
+        removed = studio.connections.remove(workspace or settings.workspace, platform, handle)
     console.print(f"Removed {removed.platform} account {removed.handle}.")
 
 
 @connections_app.command("rotate-key")
 def rotate_key() -> None:
     """Re-encrypt every stored token with a new key (MultiFernet), then retire the old key."""
-    settings = Settings()
-    db = _open(settings)
     new_key = Fernet.generate_key().decode()
-    service = connection_service(settings, db)
-    try:
+    with open_studio() as (studio, settings):
+        service = studio.connections
+        webhooks = [studio.events.webhooks.reencrypt_secrets]
         if settings.secret_key is not None:
-            count = service.rotate_key([new_key], lambda keys: None)
+            count = service.rotate_key([new_key], lambda keys: None, webhooks)
             console.print(f"Re-encrypted {count} connection(s). Set STUDIO_SECRET_KEY to the new key now; the old "
                           f"key no longer decrypts them:\n{new_key}")
         else:
-            count = service.rotate_key([new_key], lambda keys: write_keys(key_file(settings), keys))
+            count = service.rotate_key([new_key], lambda keys: write_keys(key_file(settings), keys), webhooks)
             console.print(f"Re-encrypted {count} connection(s) with a new key in {key_file(settings)}.")
-    except StudioError as exc:
-        _fail(exc)
-    finally:
-        db.dispose()
 
 
 def register(app: typer.Typer) -> None:

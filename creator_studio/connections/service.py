@@ -141,11 +141,14 @@ class ConnectionService:
         credentials, expires_at = refresher(connection, credentials)
         return self.update_credentials(connection, credentials, expires_at), credentials
 
-    def rotate_key(self, new_keys: Sequence[str], write_keys: Callable[[Sequence[str]], None]) -> int:
+    def rotate_key(self, new_keys: Sequence[str], write_keys: Callable[[Sequence[str]], None],
+                   also_reencrypt: Sequence[Callable[[TokenCipher], int]] = ()) -> int:
         """Re-encrypt every token with new_keys[0] (old keys still decrypt), then keep only the new key.
 
         The key file is written with both keys before any row changes and with the new key only after all
-        rows are re-encrypted, so a crash at any point leaves every token readable.
+        rows are re-encrypted, so a crash at any point leaves every token readable. Other modules that encrypt
+        with the same key (webhook signing secrets) re-encrypt theirs through `also_reencrypt`, while both keys
+        still decrypt.
         """
         both = TokenCipher([*new_keys, *self.cipher.keys])
         new = [*new_keys]
@@ -155,6 +158,8 @@ class ConnectionService:
             for row in session.scalars(select(ConnectionRow)):
                 row.secrets_ciphertext = both.rotate(row.secrets_ciphertext)
                 count += 1
+        for reencrypt in also_reencrypt:
+            reencrypt(both)
         write_keys(new)
         self._cipher = TokenCipher(new)
         return count

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,9 +14,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from creator_studio.cli_support import open_workspace
 from creator_studio.content.media import MediaAsset
 from creator_studio.errors import StudioError
-from creator_studio.settings import Settings
 from creator_studio.studio import Studio
 from creator_studio.workspaces.service import Workspace
 
@@ -56,19 +54,6 @@ class MediaJob(BaseModel):
         return self
 
 
-@contextmanager
-def _open(workspace: str | None) -> Iterator[tuple[Studio, Workspace]]:
-    settings = Settings()
-    studio = Studio.open(settings)
-    try:
-        yield studio, studio.workspaces.get(workspace or settings.workspace)
-    except StudioError as exc:
-        errors.print(f"[bold red]Error:[/bold red] {escape(exc.message)}")
-        raise typer.Exit(code=2) from None
-    finally:
-        studio.close()
-
-
 def _make(studio: Studio, ws: Workspace, job: MediaJob) -> MediaAsset:
     write = studio.writer.write
     if job.kind == "image":
@@ -99,7 +84,7 @@ def image(prompt: Annotated[str, typer.Argument(help="The card's text.")],
           style: Annotated[str | None, typer.Option(help="bold, minimal or the brand's default.")] = None,
           workspace: WorkspaceOption = None) -> None:
     """Render a branded image card (PNG)."""
-    with _open(workspace) as (studio, ws):
+    with open_workspace(workspace) as (studio, ws):
         _show([studio.media.generate_image(ws, prompt=prompt, style=style, platform=platform,
                                            image_format_name=format)])
 
@@ -112,7 +97,7 @@ def video(script: Annotated[str | None, typer.Option(help="The narration, as wri
           workspace: WorkspaceOption = None) -> None:
     """Make a narrated video (MP4 with captions, plus its SRT and an M4A of the narration)."""
     job = _job({"kind": "video", "script": script, "topic": topic, "preset": preset, "duration_s": duration})
-    with _open(workspace) as (studio, ws), console.status("Rendering the video…"):
+    with open_workspace(workspace) as (studio, ws), console.status("Rendering the video…"):
         asset = _make(studio, ws, job)
     _show([asset])
 
@@ -123,7 +108,7 @@ def audio(script: Annotated[str | None, typer.Option(help="The narration, as wri
           workspace: WorkspaceOption = None) -> None:
     """Make a narrated audio snippet (M4A)."""
     job = _job({"kind": "audio", "script": script, "topic": topic})
-    with _open(workspace) as (studio, ws):
+    with open_workspace(workspace) as (studio, ws):
         _show([_make(studio, ws, job)])
 
 
@@ -131,7 +116,7 @@ def audio(script: Annotated[str | None, typer.Option(help="The narration, as wri
 def list_media(kind: Annotated[str | None, typer.Option(help="image, video or audio.")] = None,
                workspace: WorkspaceOption = None) -> None:
     """The workspace's media assets."""
-    with _open(workspace) as (studio, ws):
+    with open_workspace(workspace) as (studio, ws):
         _show(studio.media.assets(ws, kind=kind))
 
 
@@ -142,7 +127,7 @@ def batch(file: Annotated[Path, typer.Argument(help="YAML or JSON: a list of job
     jobs = _read_jobs(file)
     made: list[MediaAsset] = []
     failures: list[tuple[int, str]] = []
-    with _open(workspace) as (studio, ws), Progress(TextColumn("{task.description}"), BarColumn(),
+    with open_workspace(workspace) as (studio, ws), Progress(TextColumn("{task.description}"), BarColumn(),
                                                     MofNCompleteColumn(), TimeElapsedColumn(),
                                                     console=console) as progress:
         task = progress.add_task("Generating media", total=len(jobs))

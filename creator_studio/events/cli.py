@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated
 
@@ -14,10 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from creator_studio.errors import StudioError
+from creator_studio.cli_support import open_studio
 from creator_studio.events.schemas import Event
-from creator_studio.settings import Settings
-from creator_studio.studio import Studio
 
 events_app = typer.Typer(help="The event log: list, follow, dead letters, replay.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
@@ -33,19 +29,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(events_app, name="events")
     app.add_typer(audit_app, name="audit")
     app.add_typer(webhooks_app, name="webhooks")
-
-
-@contextmanager
-def open_studio() -> Iterator[tuple[Studio, Settings]]:
-    settings = Settings()
-    studio = Studio.open(settings)
-    try:
-        yield studio, settings
-    except StudioError as exc:
-        errors.print(f"[bold red]Error:[/bold red] {escape(exc.message)}")
-        raise typer.Exit(code=2) from None
-    finally:
-        studio.close()
 
 
 def _summary(data: dict[str, object], width: int = 80) -> str:

@@ -71,7 +71,10 @@ class WebhookSubscriptionRow(Base):
     workspace_id: Mapped[str] = mapped_column(String(64), index=True)
     url: Mapped[str] = mapped_column(String(2000))
     event_types: Mapped[list[str]] = mapped_column(JSON)  # patterns: "revenue.*", "content.published", "*"
-    secret: Mapped[str] = mapped_column(String(200))
+    # The signing secret, Fernet-encrypted with the connections' key (TokenCipher); decrypted only to sign.
+    secret_ciphertext: Mapped[str | None] = mapped_column(Text)
+    # Plaintext from before migration 0010: the webhook service encrypts it and clears this on first use.
+    legacy_secret: Mapped[str | None] = mapped_column("secret", String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     description: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -3,6 +3,10 @@
 The signature follows Stripe's scheme so receivers can reuse their code: the header
 `Studio-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the subscription's secret>`.
 A receiver recomputes it (`verify_signature`) and rejects old timestamps to stop replays.
+
+Signing secrets are stored encrypted with the connections' key (`TokenCipher`, the same Fernet key and
+rotation as OAuth tokens), decrypted only to sign a delivery; the secret is returned once, by `add`, and
+never by `get`/`subscriptions` or in a repr or a log line.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import threading
 import time
@@ -18,15 +23,19 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from cryptography.fernet import Fernet
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from creator_studio.errors import InvalidInput, NotFound
+from creator_studio.connections.crypto import TokenCipher
+from creator_studio.errors import ConfigurationError, InvalidInput, NotFound
 from creator_studio.events.models import WebhookDeliveryRow, WebhookSubscriptionRow
 from creator_studio.events.schemas import Event, check_pattern, matches
 from creator_studio.store.db import Database, new_id, utcnow
 
+logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "Studio-Signature"
 DEFAULT_TOLERANCE_S = 300
 
@@ -60,10 +69,15 @@ class WebhookSubscription(BaseModel):
     workspace_id: str
     url: str
     event_types: list[str]
-    secret: str
     active: bool
     description: str | None
     created_at: datetime
+
+
+class NewWebhook(WebhookSubscription):
+    """What `add` returns: the subscription and, this one time, its signing secret (kept out of reprs)."""
+
+    secret: str = Field(repr=False)
 
 
 class WebhookDelivery(BaseModel):
@@ -93,8 +107,12 @@ class DeliveryFailed(Exception):
 class WebhookService:
     def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow, attempts: int = 4,
                  backoff_s: float = 0.5, max_backoff_s: float = 8.0, timeout_s: float = 5.0,
-                 cache_ttl_s: float = 5.0, client: httpx.Client | None = None) -> None:
+                 cache_ttl_s: float = 5.0, client: httpx.Client | None = None,
+                 cipher: Callable[[], TokenCipher] | None = None) -> None:
         self._db = db
+        self._cipher_factory = cipher
+        self._cipher: TokenCipher | None = None
+        self._cipher_lock = threading.Lock()
         self._clock = clock
         self.attempts = attempts
         self.backoff_s = backoff_s
@@ -104,9 +122,85 @@ class WebhookService:
         self._cache: tuple[float, list[WebhookSubscription]] | None = None
         self._cache_lock = threading.Lock()
 
+    # -- secrets --------------------------------------------------------------------------------------------
+    def use_cipher(self, factory: Callable[[], TokenCipher]) -> None:
+        """Encrypt secrets with this cipher (the Studio passes the connections' one: `cipher_for(settings)`)."""
+        with self._cipher_lock:
+            self._cipher_factory, self._cipher = factory, None
+
+    def cipher(self) -> TokenCipher:
+        """The cipher, made on first use (like connections, the key file is only created when needed). Plaintext
+        secrets left from before migration 0010 are encrypted then, once."""
+        with self._cipher_lock:
+            if self._cipher is None:
+                if self._cipher_factory is None:
+                    # A bare EventService (tests, benchmarks) has no settings, so no key: one for this process.
+                    # Its secrets can't be read by another process; the Studio always configures the real key.
+                    self._cipher = TokenCipher([Fernet.generate_key().decode()])
+                else:
+                    self._cipher = self._cipher_factory()
+                    self.encrypt_legacy_secrets(self._cipher)
+            return self._cipher
+
+    def encrypt_legacy_secrets(self, cipher: TokenCipher) -> int:
+        """Encrypt plaintext secrets stored before migration 0010 and clear them; returns how many."""
+        with self._db.transaction() as session:
+            rows = list(session.scalars(select(WebhookSubscriptionRow)
+                                        .where(WebhookSubscriptionRow.legacy_secret.is_not(None))))
+            if not rows:
+                return 0
+            for row in rows:
+                row.secret_ciphertext = cipher.encrypt(row.legacy_secret or "")
+                row.legacy_secret = None
+        if self._db.engine.dialect.name == "sqlite":
+            # An updated row's old bytes stay in the file (free space, old pages, the WAL), and so would copies
+            # left by migration 0010's table rebuild: rewrite the file once, so no plaintext is left at rest.
+            try:
+                with self._db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                    connection.execute(text("VACUUM"))
+                    connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            except OperationalError as exc:  # busy past the timeout: the secrets are encrypted all the same
+                logger.warning("webhook secrets encrypted, but VACUUM failed (%s): run `sqlite3 studio.db VACUUM` to "
+                            "remove their old plaintext copies from the file", exc)
+        self._cache = None
+        return len(rows)
+
+    def reencrypt_secrets(self, cipher: TokenCipher) -> int:
+        """Re-encrypt every secret with `cipher`'s first key (`TokenCipher.rotate`): to be run by key rotation,
+        with a cipher holding the new and the old keys, before the old key is retired."""
+        count = 0
+        with self._db.transaction() as session:
+            for row in session.scalars(select(WebhookSubscriptionRow)
+                                       .where(WebhookSubscriptionRow.secret_ciphertext.is_not(None))):
+                row.secret_ciphertext = cipher.rotate(row.secret_ciphertext or "")
+                count += 1
+        with self._cipher_lock:
+            self._cipher = cipher
+        return count
+
+    def _signing_secret(self, subscription_id: str) -> str:
+        """Decrypted here and only here, right before signing."""
+        cipher = self.cipher()
+        with self._db.transaction() as session:
+            row = session.get(WebhookSubscriptionRow, subscription_id)
+            if row is None:
+                raise NotFound(f"no webhook {subscription_id!r}; `studio webhooks list` shows them")
+            ciphertext, legacy = row.secret_ciphertext, row.legacy_secret
+        if ciphertext is None:
+            if legacy is None:
+                raise ConfigurationError(f"webhook {subscription_id} has no signing secret: remove and add it again")
+            return legacy  # only without a configured key (a bare EventService); see `cipher`
+        try:
+            return cipher.decrypt(ciphertext)
+        except ConfigurationError as exc:
+            raise ConfigurationError(
+                f"The signing secret of webhook {subscription_id} cannot be decrypted with the current key "
+                "(STUDIO_SECRET_KEY or home/secret.key changed?): restore the key, or remove the webhook and "
+                "add it again.") from exc
+
     # -- subscriptions --------------------------------------------------------------------------------------
     def add(self, workspace_id: str, url: str, event_types: Sequence[str], *, secret: str | None = None,
-            description: str | None = None) -> WebhookSubscription:
+            description: str | None = None) -> NewWebhook:
         parsed = httpx.URL(url)
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise InvalidInput(f"webhook URL {url!r} must be an absolute http(s) URL, e.g. https://example.com/hook")
@@ -116,13 +210,14 @@ class WebhookService:
             patterns = [check_pattern(pattern) for pattern in event_types]
         except ValueError as exc:
             raise InvalidInput(str(exc)) from None
+        plaintext = secret or "whsec_" + secrets.token_hex(24)
         row = WebhookSubscriptionRow(id=new_id("wh"), workspace_id=workspace_id, url=url, event_types=patterns,
-                                     secret=secret or "whsec_" + secrets.token_hex(24), active=True,
-                                     description=description, created_at=self._clock())
+                                     secret_ciphertext=self.cipher().encrypt(plaintext), legacy_secret=None,
+                                     active=True, description=description, created_at=self._clock())
         with self._db.transaction() as session:
             session.add(row)
         self._cache = None
-        return WebhookSubscription.model_validate(row)
+        return NewWebhook(**WebhookSubscription.model_validate(row).model_dump(), secret=plaintext)
 
     def remove(self, subscription_id: str) -> None:
         with self._db.transaction() as session:
@@ -137,14 +232,25 @@ class WebhookService:
         if workspace_id is not None:
             query = query.where(WebhookSubscriptionRow.workspace_id == workspace_id)
         with self._db.transaction() as session:
-            return [WebhookSubscription.model_validate(row) for row in session.scalars(query)]
+            rows = list(session.scalars(query))
+            found = [WebhookSubscription.model_validate(row) for row in rows]
+        self._encrypt_legacy_if_any(rows)
+        return found
 
     def get(self, subscription_id: str) -> WebhookSubscription:
         with self._db.transaction() as session:
             row = session.get(WebhookSubscriptionRow, subscription_id)
             if row is None:
                 raise NotFound(f"no webhook {subscription_id!r}; `studio webhooks list` shows them")
-            return WebhookSubscription.model_validate(row)
+            found = WebhookSubscription.model_validate(row)
+        self._encrypt_legacy_if_any([row])
+        return found
+
+    def _encrypt_legacy_if_any(self, rows: Sequence[WebhookSubscriptionRow]) -> None:
+        # Resolving the cipher encrypts every plaintext secret from before 0010 (once); without plaintext rows
+        # nothing is done, so merely reading subscriptions never creates a key file.
+        if self._cipher is None and self._cipher_factory is not None and any(r.legacy_secret for r in rows):
+            self.cipher()
 
     def _active(self) -> list[WebhookSubscription]:
         # Read on every event would cost a query per event; a short cache is enough (add/remove clear it here,
@@ -171,6 +277,10 @@ class WebhookService:
         attempts = 0
         status: int | None = None
         error: str | None = None
+        try:
+            signing_secret: str | None = self._signing_secret(subscription.id)
+        except (ConfigurationError, NotFound) as exc:  # logged as a failed delivery; the other subscribers go on
+            signing_secret, error = None, exc.message
 
         def attempt() -> None:
             nonlocal attempts, status
@@ -178,7 +288,7 @@ class WebhookService:
             payload = body.encode()
             headers = {
                 "Content-Type": "application/json",
-                SIGNATURE_HEADER: sign(payload, subscription.secret, int(time.time())),
+                SIGNATURE_HEADER: sign(payload, signing_secret or "", int(time.time())),
                 "Studio-Event-Id": event_id,
                 "Studio-Event-Type": event_type,
                 "User-Agent": "CreatorStudio-Webhooks/1",
@@ -194,11 +304,14 @@ class WebhookService:
             retry=retry_if_exception_type((DeliveryFailed, httpx.TransportError)),
             reraise=True,
         )
-        try:
-            retrying(attempt)
-            outcome = "delivered"
-        except (DeliveryFailed, httpx.HTTPError) as exc:
-            outcome, error = "failed", f"{type(exc).__name__}: {exc}"
+        if signing_secret is None:
+            outcome = "failed"
+        else:
+            try:
+                retrying(attempt)
+                outcome = "delivered"
+            except (DeliveryFailed, httpx.HTTPError) as exc:
+                outcome, error = "failed", f"{type(exc).__name__}: {exc}"
         row = WebhookDeliveryRow(id=new_id("whd"), subscription_id=subscription.id,
                                  workspace_id=subscription.workspace_id, event_id=event_id, event_type=event_type,
                                  status=outcome, attempts=attempts, response_status=status, error=error, body=body,

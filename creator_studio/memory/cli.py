@@ -20,10 +20,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from creator_studio.cli_support import open_workspace
 from creator_studio.errors import InvalidInput, StudioError
 from creator_studio.memory.records import COLLECTIONS, CollectionName
 from creator_studio.memory.service import Progress as ProgressFn
-from creator_studio.settings import Settings
 from creator_studio.studio import Studio
 from creator_studio.workspaces.service import BrandVoice, Workspace
 
@@ -39,22 +39,6 @@ class BrandFile(BrandVoice):
 
     model_config = ConfigDict(extra="forbid")
     example_posts: list[str] = Field(default_factory=list)
-
-
-@contextmanager
-def open_studio(workspace: str | None) -> Iterator[tuple[Studio, Workspace]]:
-    settings = Settings()
-    studio = Studio.open(settings)
-    try:
-        workspace_id = workspace or settings.workspace
-        if not studio.workspaces.exists(workspace_id):
-            from creator_studio.sandbox.bootstrap import create_workspace
-
-            create_workspace(studio, workspace_id)
-            errors.print(f"[dim]Created workspace {workspace_id!r} with the sandbox world.[/dim]")
-        yield studio, studio.workspaces.get(workspace_id)
-    finally:
-        studio.close()
 
 
 def _fail(message: str) -> None:
@@ -89,7 +73,7 @@ brand_app = typer.Typer(help="The brand voice the agents write in (kept in vecto
 def brand_show(workspace: WorkspaceOption = None) -> None:
     """Show the brand voice and the example posts memory holds."""
     def action() -> None:
-        with open_studio(workspace) as (studio, ws):
+        with open_workspace(workspace, if_missing="create") as (studio, ws):
             rules = studio.memory.brand_rules(ws)
             voice = studio.memory.brand_voice(ws)
             table = Table(title=f"Brand voice of {ws.name}", show_lines=False)
@@ -111,7 +95,7 @@ def brand_edit(set_: Annotated[list[str] | None, typer.Option(
                = None, workspace: WorkspaceOption = None) -> None:
     """Change the brand voice: with --set key=value, or in $EDITOR (YAML) without."""
     def action() -> None:
-        with open_studio(workspace) as (studio, ws):
+        with open_workspace(workspace, if_missing="create") as (studio, ws):
             current = BrandFile(**studio.memory.brand_voice(ws).model_dump(),
                                 example_posts=studio.memory.brand_rules(ws).example_posts)
             updated = _apply_sets(current, set_) if set_ else _edit_in_editor(current)
@@ -129,7 +113,7 @@ def brand_import(file: Annotated[Path, typer.Argument(help="A YAML or JSON brand
     """Replace the brand voice with a file's (fields of `studio brand show`, plus example_posts)."""
     def action() -> None:
         brand = _read_brand_file(file)
-        with open_studio(workspace) as (studio, ws):
+        with open_workspace(workspace, if_missing="create") as (studio, ws):
             _save_brand(studio, ws, brand)
             console.print(f"Imported the brand voice from {escape(str(file))} "
                           f"({len(brand.example_posts)} example posts).", soft_wrap=True)
@@ -211,7 +195,7 @@ def memory_search(query: Annotated[str, typer.Argument(help="What to look for, i
         _fail(f"Unknown collection {collection!r}: one of {', '.join(COLLECTIONS)}.")
 
     def action() -> None:
-        with open_studio(workspace) as (studio, ws):
+        with open_workspace(workspace, if_missing="create") as (studio, ws):
             kind: CollectionName | None = collection  # type: ignore[assignment]
             hits = studio.memory.search(ws, query, collection=kind, limit=limit)
             if as_json:
@@ -238,7 +222,7 @@ def memory_import(file: Annotated[Path, typer.Argument(help="posts.csv, an X exp
                   workspace: WorkspaceOption = None) -> None:
     """Import past posts with their metrics. All or nothing: a bad row rejects the whole file."""
     def action() -> None:
-        with open_studio(workspace) as (studio, ws), _progress("Embedding posts") as progress:
+        with open_workspace(workspace, if_missing="create") as (studio, ws), _progress("Embedding posts") as progress:
             summary = studio.memory.import_posts(ws, file, platform=platform, topic=topic, progress=progress)
         platforms = ", ".join(f"{n} {p}" for p, n in sorted(summary.platforms.items()))
         console.print(f"Imported {summary.posts} posts ({platforms}) as {summary.chunks} memories.", soft_wrap=True)
@@ -249,7 +233,7 @@ def memory_import(file: Annotated[Path, typer.Argument(help="posts.csv, an X exp
 def memory_reindex(workspace: WorkspaceOption = None) -> None:
     """Re-embed every memory with the configured embedding model (after changing STUDIO_EMBEDDING_MODEL)."""
     def action() -> None:
-        with open_studio(workspace) as (studio, ws), _progress("Re-embedding") as progress:
+        with open_workspace(workspace, if_missing="create") as (studio, ws), _progress("Re-embedding") as progress:
             total = studio.memory.reindex(ws, progress)
         console.print(f"Re-embedded {total} memories.", soft_wrap=True)
     _run(action)
@@ -259,7 +243,7 @@ def memory_reindex(workspace: WorkspaceOption = None) -> None:
 def memory_stats(workspace: WorkspaceOption = None) -> None:
     """How many memories each collection holds."""
     def action() -> None:
-        with open_studio(workspace) as (studio, ws):
+        with open_workspace(workspace, if_missing="create") as (studio, ws):
             studio.memory.sync(ws)
             table = Table(title=f"Memory of {escape(ws.name)}")
             table.add_column("collection")

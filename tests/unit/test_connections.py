@@ -29,6 +29,8 @@ from creator_studio.errors import ConfigurationError, InvalidInput, NotFound
 from creator_studio.logs import JsonFormatter
 from creator_studio.settings import Settings
 from creator_studio.store.db import Base, Database
+from creator_studio.studio import Studio
+from tests.conftest import make_settings
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -217,3 +219,22 @@ def test_connect_mastodon_bad_token(service: ConnectionService) -> None:
     with pytest.raises(ReauthorizeRequired):
         connect_mastodon(service, "ws", instance_url="mastodon.test", access_token="bad")
     assert service.list("ws") == []
+
+
+def test_rotate_key_re_encrypts_webhook_secrets_too(studio: Studio) -> None:
+    """Rotation as `studio connections rotate-key` runs it: the webhook signing secrets (same key) are re-encrypted
+    through the events service while both keys decrypt, so a Studio opened afterwards with only the new key still
+    signs deliveries."""
+    created = studio.events.webhooks.add("default", "https://example.com/hook", ["revenue.*"], secret="whsec_rot")
+    settings = studio.settings
+    new_key = Fernet.generate_key().decode()
+    studio.connections.rotate_key([new_key], lambda keys: write_keys(key_file(settings), keys),
+                                  [studio.events.webhooks.reencrypt_secrets])
+    assert load_keys(settings) == [new_key]
+    home = settings.home
+    studio.close()
+    reopened = Studio.open(make_settings(home), migrate_schema=False)
+    try:
+        assert reopened.events.webhooks._signing_secret(created.id) == "whsec_rot"
+    finally:
+        reopened.close()

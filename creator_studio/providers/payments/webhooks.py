@@ -15,11 +15,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
 from creator_studio.errors import StudioError
+from creator_studio.providers.payments.seen_events import SeenEventStore
 
 if TYPE_CHECKING:
     from creator_studio.studio import Studio
@@ -41,16 +42,26 @@ class StripeEvent(BaseModel):
     data: dict[str, Any]
 
 
+class SeenEventLog(Protocol):
+    """Where accepted event ids are remembered: `SeenEvents` (this process) or `SeenEventStore` (the database)."""
+
+    def claim(self, event_id: str) -> bool: ...  # True: first delivery, process it; False: a replay
+
+    def complete(self, event_id: str) -> None: ...  # processed: every later delivery is a replay
+
+    def release(self, event_id: str) -> None: ...  # processing failed on our side: accept the sender's retry
+
+
 class SeenEvents:
-    """Event ids already accepted (bounded, in memory). Stripe retries deliveries for days; a database-backed
-    set can be passed instead for multi-process servers."""
+    """Event ids already accepted, bounded, in this process's memory only: for tests and single-process tools.
+    The API uses `SeenEventStore`, so a replay to another process or after a restart is refused too."""
 
     def __init__(self, capacity: int = 10_000) -> None:
         self._ids: OrderedDict[str, None] = OrderedDict()
         self._capacity = capacity
         self._lock = threading.Lock()
 
-    def add(self, event_id: str) -> bool:
+    def claim(self, event_id: str) -> bool:
         """True if the id is new (and now recorded), False if it was seen before."""
         with self._lock:
             if event_id in self._ids:
@@ -59,6 +70,15 @@ class SeenEvents:
             if len(self._ids) > self._capacity:
                 self._ids.popitem(last=False)
             return True
+
+    add = claim
+
+    def complete(self, event_id: str) -> None:
+        pass  # a claim here is final already
+
+    def release(self, event_id: str) -> None:
+        with self._lock:
+            self._ids.pop(event_id, None)
 
 
 def sign(payload: bytes, secret: str, timestamp: int) -> str:
@@ -73,14 +93,14 @@ class WebhookVerifier:
         secret: str,
         *,
         tolerance_s: int = DEFAULT_TOLERANCE_S,
-        seen: SeenEvents | None = None,
+        seen: SeenEventLog | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not secret:
             raise WebhookRejected("No webhook signing secret is configured (STUDIO_STRIPE_WEBHOOK_SECRET).")
         self._secret = secret.encode()
         self._tolerance_s = tolerance_s
-        self._seen = seen if seen is not None else SeenEvents()
+        self._seen: SeenEventLog = seen if seen is not None else SeenEvents()
         self._clock = clock
 
     def verify(self, payload: bytes, signature_header: str | None) -> StripeEvent:
@@ -99,9 +119,17 @@ class WebhookVerifier:
             event = StripeEvent.model_validate(json.loads(payload))
         except (ValueError, TypeError) as exc:
             raise WebhookRejected(f"The webhook body is not a Stripe event: {str(exc)[:200]}") from exc
-        if not self._seen.add(event.id):
+        if not self._seen.claim(event.id):
             raise WebhookRejected(f"Event {event.id} was already received (a replayed delivery).")
         return event
+
+    def complete(self, event_id: str) -> None:
+        """Call once the verified event was processed."""
+        self._seen.complete(event_id)
+
+    def release(self, event_id: str) -> None:
+        """Call when processing a verified event failed on our side, so the sender's retry is not a replay."""
+        self._seen.release(event_id)
 
 
 def _parse_header(header: str | None) -> tuple[int, list[str]]:
@@ -123,25 +151,53 @@ def _parse_header(header: str | None) -> tuple[int, list[str]]:
     return timestamp, signatures
 
 
-# One verifier per signing secret for the whole process, so a replayed event id is refused across requests.
-_VERIFIERS: dict[str, WebhookVerifier] = {}
-_VERIFIERS_LOCK = threading.Lock()
-
-
-def verifier_for(secret: str) -> WebhookVerifier:
-    with _VERIFIERS_LOCK:
-        if secret not in _VERIFIERS:
-            _VERIFIERS[secret] = WebhookVerifier(secret)
-        return _VERIFIERS[secret]
-
-
 def handle_stripe_webhook(studio: Studio, workspace_id: str, payload: bytes, signature_header: str | None) -> Any:
     """What the API's `/api/webhooks/stripe/{workspace}` route calls: verify (WebhookRejected, a ValueError, on
-    a bad signature, stale timestamp or replay), then publish the mapped event through the events module."""
+    a bad signature, stale timestamp or replay), then publish the mapped event through the events module.
+
+    Seen event ids are in the database (`SeenEventStore`), so every API process and a restarted one refuse a
+    replay; the claim is completed after publishing, or released if publishing failed, so Stripe's retry of
+    an event we failed to process is not mistaken for a replay."""
     secret = studio.settings.stripe_webhook_secret
     if secret is None:
         raise WebhookRejected("No webhook signing secret is configured (STUDIO_STRIPE_WEBHOOK_SECRET).")
     from creator_studio.events.inbound import InboundEvents  # here: events.inbound imports this module
 
-    inbound = InboundEvents(studio.events, stripe_verifier=verifier_for(secret.get_secret_value()))
-    return inbound.from_stripe(payload, signature_header, workspace_id=workspace_id)
+    claims = _RequestClaims(SeenEventStore(studio.db, "stripe", clock=studio.now))
+    inbound = InboundEvents(studio.events, stripe_verifier=WebhookVerifier(secret.get_secret_value(), seen=claims))
+    try:
+        event = inbound.from_stripe(payload, signature_header, workspace_id=workspace_id)
+    except BaseException:
+        claims.release_claimed()  # nothing claimed when the request was rejected: then this does nothing
+        raise
+    claims.complete_claimed()
+    return event
+
+
+class _RequestClaims:
+    """The seen-event log as one request uses it: remembers the id this request claimed, so that exactly that
+    claim is completed or released (never another process's claim of the same id)."""
+
+    def __init__(self, log: SeenEventLog) -> None:
+        self._log = log
+        self.claimed: str | None = None
+
+    def claim(self, event_id: str) -> bool:
+        won = self._log.claim(event_id)
+        if won:
+            self.claimed = event_id
+        return won
+
+    def complete(self, event_id: str) -> None:
+        self._log.complete(event_id)
+
+    def release(self, event_id: str) -> None:
+        self._log.release(event_id)
+
+    def complete_claimed(self) -> None:
+        if self.claimed is not None:
+            self._log.complete(self.claimed)
+
+    def release_claimed(self) -> None:
+        if self.claimed is not None:
+            self._log.release(self.claimed)
