@@ -78,3 +78,24 @@ class CommunityInviteRow(Base):
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
     batch_id: Mapped[str] = mapped_column(ForeignKey("engagement_community_invite_batches.id"), index=True)
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InboxMessageRow(Base):
+    """A direct message or an email reply received by the creator (engagement/inbox.py); untrusted text.
+
+    `external_id` is the platform's message id or the email's Message-ID: a redelivery is stored once."""
+
+    __tablename__ = "engagement_inbox_messages"
+    __table_args__ = (UniqueConstraint("workspace_id", "channel", "external_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # dm | email_reply
+    platform: Mapped[str] = mapped_column(String(16))  # a social platform for a DM, `email` for a reply
+    external_id: Mapped[str] = mapped_column(String(255))
+    author_handle: Mapped[str] = mapped_column(String(320))
+    author_name: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    in_reply_to: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from creator_studio.analytics import sentiment as vader_sentiment
 from creator_studio.analytics import spam as spam_model
 from creator_studio.analytics import trends
 from creator_studio.content.platforms import LIMITS, check_length, fit
+from creator_studio.engagement.inbox import Inbox, InboxMessage, is_inbox_id
 from creator_studio.engagement.models import CommunityInviteRow, InviteBatchRow, LeadRow, SegmentRow
 from creator_studio.engagement.text_rules import (
     INTEREST,
@@ -47,7 +48,9 @@ WriteFn = Callable[[WritingTask], Written]
 # Boundary models ----------------------------------------------------------------------------------
 class CommentView(BaseModel):
     id: str
-    platform: SocialPlatform
+    platform: SocialPlatform | Literal["email"]
+    # A comment on a post, or a message from the inbox (engagement/inbox.py): a DM or an email reply.
+    channel: Literal["comment", "dm", "email_reply"] = "comment"
     post_id: str
     author_handle: str
     author_name: str
@@ -258,7 +261,7 @@ class _Person:
     comments: list[CommentView] = field(default_factory=list)
 
     @property
-    def platforms(self) -> list[SocialPlatform]:
+    def platforms(self) -> list[SocialPlatform | Literal["email"]]:
         return sorted({c.platform for c in self.comments})
 
     @property
@@ -328,6 +331,7 @@ class EngagementService:
     def __init__(self, db: Database, social: SocialProvider) -> None:
         self._db = db
         self._social = social
+        self.inbox = Inbox(db)
 
     # Reading comments -----------------------------------------------------------------------------
     def comments(
@@ -349,11 +353,21 @@ class EngagementService:
             include_hidden=include_hidden,
         )
         views = [comment_view(c) for c in found]
+        # DMs and email replies are read with the comments; they are never "replied" or hidden by Studio.
+        views += [inbox_view(m) for m in self.inbox.messages(ws.id, platform=platform, since=since)]
         if classification is not None:
             views = [v for v in views if v.classification == classification]
         return sorted(views, key=lambda v: (v.created_at, v.id), reverse=True)
 
     def get_comment(self, ws: Workspace, comment_id: str) -> CommentView:
+        """A comment to act on (reply, hide): an inbox message is refused here, before anything asks approval."""
+        _refuse_inbox(comment_id, "reply to or hide")
+        return comment_view(self._social.get_comment(ws.id, comment_id))
+
+    def read_any(self, ws: Workspace, comment_id: str) -> CommentView:
+        """A comment or an inbox message (DM, email reply), for reading only."""
+        if is_inbox_id(comment_id):
+            return inbox_view(self.inbox.get(ws.id, comment_id))
         return comment_view(self._social.get_comment(ws.id, comment_id))
 
     def _texts(
@@ -368,7 +382,7 @@ class EngagementService:
         found: list[tuple[str | None, str]] = []
         for comment_id in ids:
             try:
-                found.append((comment_id, self._social.get_comment(ws.id, comment_id).text))
+                found.append((comment_id, self.read_any(ws, comment_id).text))
             except NotFound:
                 missing.append(comment_id)
         if missing:
@@ -665,6 +679,7 @@ class EngagementService:
 
     def check_reply(self, ws: Workspace, *, comment_id: str, text: str) -> None:
         """The comment exists, is visible, and the reply fits its platform (asked before approval too)."""
+        _refuse_inbox(comment_id, "reply to")
         comment = self._social.get_comment(ws.id, comment_id)
         if not text.strip():
             raise InvalidInput("The reply text is empty: write what you want to say.")
@@ -676,11 +691,13 @@ class EngagementService:
             raise InvalidInput(f"The reply is too long: {exc.message}") from exc
 
     def hide(self, ws: Workspace, *, comment_id: str, idempotency_key: str) -> CommentView:
+        _refuse_inbox(comment_id, "hide")
         self._social.get_comment(ws.id, comment_id)  # NotFound before anything is changed
         return comment_view(self._social.hide_comment(ws.id, comment_id, idempotency_key=idempotency_key))
 
     def suggest_reply(self, ws: Workspace, write: WriteFn, comment_id: str) -> str:
         """A reply in the creator's voice; the comment goes to the writer as quoted source text only."""
+        _refuse_inbox(comment_id, "reply to")
         comment = self._social.get_comment(ws.id, comment_id)
         if comment.hidden:
             raise InvalidInput(f"Comment {comment_id} is hidden; hidden comments are not replied to.")
@@ -838,6 +855,26 @@ def comment_view(comment: Comment) -> CommentView:
         sentiment=sentiment.label,
         sentiment_score=sentiment.score,
     )
+
+
+def inbox_view(message: InboxMessage) -> CommentView:
+    """A DM or an email reply, classified like a comment (post_id: the email it answers, or `inbox`)."""
+    sentiment = score_sentiment(message.text)
+    kind, reason = classify(message.text, sentiment, check_spam(message.text))
+    return CommentView(
+        id=message.id, platform=message.platform, channel=message.channel,
+        post_id=message.in_reply_to or "inbox", author_handle=message.author_handle,
+        author_name=message.author_name, text=message.text, created_at=message.received_at,
+        is_question=is_question(message.text), replied=False, reply_text=None, hidden=False,
+        classification=kind, classification_reason=reason, sentiment=sentiment.label,
+        sentiment_score=sentiment.score,
+    )
+
+
+def _refuse_inbox(comment_id: str, action: str) -> None:
+    if is_inbox_id(comment_id):
+        raise InvalidInput(f"{comment_id} is a direct message or an email reply, not a comment: Creator Studio "
+                           f"cannot {action} those yet; answer it in the platform's app or your mail client.")
 
 
 def count_unanswered_questions(comments: Iterable[CommentView]) -> int:
