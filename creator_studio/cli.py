@@ -25,6 +25,7 @@ from creator_studio.api.cli import register as register_api
 from creator_studio.automation.cli import register as register_automation
 from creator_studio.connections.cli import register as register_connections
 from creator_studio.content.media_cli import register as register_media
+from creator_studio.engagement.cli import register as register_inbox
 from creator_studio.errors import StudioError
 from creator_studio.evals.cli import register as register_eval
 from creator_studio.events.cli import register as register_events
@@ -368,16 +369,19 @@ def approvals_edit(approval_id: str,
 def demo(home: Annotated[str | None, typer.Option(help="Where the demo workspace lives (default: a fresh one "
                                                        "under STUDIO_HOME/demo).")] = None,
          days: Annotated[int | None, typer.Option(help="Run the simulated month instead: this many days.")] = None,
-         seed: Annotated[int | None, typer.Option(help="The simulated world's seed (default 7).")] = None) -> None:
+         seed: Annotated[int | None, typer.Option(help="The simulated world's seed (default 7).")] = None,
+         dashboard: Annotated[bool, typer.Option(help="Serve the live dashboard on 127.0.0.1 while the demo "
+                                                      "runs (its URL and a token are printed).")] = True) -> None:
     """Show the studio end to end on the sandbox world: single agent, two agents in parallel, a rejection.
     With --days/--seed: the three cross-module workflows in a simulated month, with a report and a chart."""
     from creator_studio.demo import run_demo, run_simulated_month
 
     try:
         if days is not None or seed is not None:
-            run_simulated_month(console, home, days=30 if days is None else days, seed=7 if seed is None else seed)
+            run_simulated_month(console, home, days=30 if days is None else days, seed=7 if seed is None else seed,
+                                dashboard=dashboard)
             return
-        run_demo(console, home)
+        run_demo(console, home, dashboard=dashboard)
     except StudioError as exc:
         fail(exc.message)
 
@@ -388,6 +392,7 @@ register_media(app)
 register_events(app)
 register_api(app)
 register_memory(app)
+register_inbox(app)
 register_automation(app)
 register_analytics(app)
 

@@ -14,6 +14,7 @@ from functools import cached_property
 from creator_studio.analytics.service import AnalyticsService
 from creator_studio.automation.service import AutomationService
 from creator_studio.command_center.service import CommandCenterService
+from creator_studio.connections.crypto import cipher_for
 from creator_studio.connections.service import ConnectionService
 from creator_studio.content.media import MediaService
 from creator_studio.content.service import ContentService
@@ -145,7 +146,9 @@ class Studio:
 
     @cached_property
     def events(self) -> EventService:
-        return EventService(self.db, clock=self.now, redis_url=self.settings.redis_url)
+        service = EventService(self.db, clock=self.now, redis_url=self.settings.redis_url)
+        service.webhooks.use_cipher(lambda: cipher_for(self.settings))  # webhook secrets: the tokens' key
+        return service
 
     @cached_property
     def command_center(self) -> CommandCenterService:

@@ -11,6 +11,7 @@ from creator_studio.events import models as events_models
 from creator_studio.providers.email import models as email_models
 from creator_studio.providers.email import sandbox as email_sandbox
 from creator_studio.providers.payments import sandbox as payments_sandbox
+from creator_studio.providers.payments import seen_events as payments_seen_events
 from creator_studio.providers.social import models as social_models
 from creator_studio.providers.social import sandbox as social_sandbox
 from creator_studio.revenue import models as revenue_models
@@ -31,6 +32,7 @@ __all__ = [
     "engagement_models",
     "events_models",
     "payments_sandbox",
+    "payments_seen_events",
     "revenue_models",
     "runs_models",
     "social_models",
