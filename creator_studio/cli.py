@@ -23,6 +23,7 @@ from rich.table import Table
 from creator_studio.analytics.cli import register as register_analytics
 from creator_studio.api.cli import register as register_api
 from creator_studio.automation.cli import register as register_automation
+from creator_studio.cli_support import fail
 from creator_studio.connections.cli import register as register_connections
 from creator_studio.content.media_cli import register as register_media
 from creator_studio.engagement.cli import register as register_inbox
@@ -68,11 +69,6 @@ def open_runner(workspace: str | None, *, create: bool = True) -> Iterator[tuple
     finally:
         runner.close()
         studio.close()
-
-
-def fail(message: str) -> None:
-    errors.print(f"[bold red]Error:[/bold red] {message}")
-    raise typer.Exit(code=2)
 
 
 # Rendering ------------------------------------------------------------------------------------------------

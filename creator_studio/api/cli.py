@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from creator_studio.api.tokens import ROLES, TokenService
-from creator_studio.cli_support import open_workspace
+from creator_studio.cli_support import fail, open_workspace
 from creator_studio.logs import configure_logging
 from creator_studio.settings import Settings
 from creator_studio.studio import Studio
@@ -18,11 +18,6 @@ console = Console()
 errors = Console(stderr=True)
 tokens_app = typer.Typer(help="API tokens for the HTTP API and the dashboard.", no_args_is_help=True)
 WorkspaceOption = Annotated[str | None, typer.Option("--workspace", "-w", help="Workspace id (STUDIO_WORKSPACE).")]
-
-
-def _fail(message: str) -> None:
-    errors.print(f"[bold red]Error:[/bold red] {message}")
-    raise typer.Exit(code=2)
 
 
 def serve(host: Annotated[str | None, typer.Option(help="Default: STUDIO_API_HOST.")] = None,
@@ -51,7 +46,7 @@ def tokens_create(role: Annotated[str, typer.Option(help="owner, editor or viewe
                   workspace: WorkspaceOption = None) -> None:
     """Create a token. It is printed once: only its hash is kept."""
     if role not in ROLES:
-        _fail(f"--role must be one of {', '.join(ROLES)} (got {role!r}).")
+        fail(f"--role must be one of {', '.join(ROLES)} (got {role!r}).")
     with open_workspace(workspace, configure_logs=True) as (studio, ws):
         created = TokenService(studio.db).create(ws.id, role=role, name=name)
     console.print(f"Token [bold]{created.info.id}[/bold] ({role}) for workspace {ws.id!r}. "

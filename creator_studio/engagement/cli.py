@@ -12,18 +12,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from creator_studio.cli_support import open_studio, open_workspace
+from creator_studio.cli_support import fail, open_studio, open_workspace
 from creator_studio.errors import StudioError
 from creator_studio.providers.email.inbound import InboundMailHandler
 
 console = Console()
 errors = Console(stderr=True)
 WorkspaceOption = Annotated[str | None, typer.Option("--workspace", "-w", help="Workspace id (STUDIO_WORKSPACE).")]
-
-
-def _fail(message: str) -> None:
-    errors.print(f"[bold red]Error:[/bold red] {escape(message)}", soft_wrap=True)
-    raise typer.Exit(code=2)
 
 
 def register(app: typer.Typer) -> None:
@@ -41,9 +36,9 @@ def register(app: typer.Typer) -> None:
             with open_workspace(workspace) as (studio, ws):
                 message = studio.engagement.inbox.receive_email(ws.id, raw)
         except OSError as exc:
-            _fail(f"Cannot read {source}: {exc.strerror or exc}")
+            fail(f"Cannot read {source}: {exc.strerror or exc}")
         except StudioError as exc:
-            _fail(exc.message)
+            fail(exc.message)
         console.print(f"Stored {message.id} from {escape(message.author_handle)}.")
 
     @inbox.command("serve-smtp")
@@ -73,7 +68,7 @@ def register(app: typer.Typer) -> None:
             with open_workspace(workspace) as (studio, ws):
                 messages = studio.engagement.inbox.messages(ws.id)
         except StudioError as exc:
-            _fail(exc.message)
+            fail(exc.message)
         table = Table("id", "channel", "from", "received", "text")
         for message in messages:
             table.add_row(message.id, message.channel, escape(message.author_handle),

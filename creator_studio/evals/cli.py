@@ -13,13 +13,14 @@ import time
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from creator_studio.cli_support import fail
 from creator_studio.errors import StudioError
 from creator_studio.evals.cases import CaseFileError, LoadedCase, load_cases
 from creator_studio.evals.harness import EvalConfig, Harness
@@ -79,10 +80,6 @@ def eval_command(
     if not out.is_terminal:  # piped or CI logs: rich would assume 80 columns and squeeze the tables
         out = Console(width=160)
     err = Console(stderr=True)
-
-    def fail(message: str) -> NoReturn:
-        err.print(f"[bold red]Error:[/bold red] {escape(message)}", soft_wrap=True)
-        raise typer.Exit(code=2)
 
     if model is not None and model != "offline" and not (model.startswith("openai:") and len(model) > 7):
         fail(f"--model {model!r} is not understood: use 'offline' or 'openai:<model name>'.")

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from creator_studio.cli_support import open_workspace
+from creator_studio.cli_support import fail, open_workspace
 from creator_studio.errors import InvalidInput, StudioError
 from creator_studio.memory.records import COLLECTIONS, CollectionName
 from creator_studio.memory.service import Progress as ProgressFn
@@ -41,11 +41,6 @@ class BrandFile(BrandVoice):
     example_posts: list[str] = Field(default_factory=list)
 
 
-def _fail(message: str) -> None:
-    errors.print(f"[bold red]Error:[/bold red] {escape(message)}", soft_wrap=True)
-    raise typer.Exit(code=2)
-
-
 @contextmanager
 def _progress(label: str) -> Iterator[ProgressFn]:
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -62,7 +57,7 @@ def _run(action: Callable[[], None]) -> None:
     try:
         action()
     except StudioError as exc:
-        _fail(exc.message)
+        fail(exc.message)
 
 
 # studio brand ---------------------------------------------------------------------------------------------
@@ -192,11 +187,11 @@ def memory_search(query: Annotated[str, typer.Argument(help="What to look for, i
                   workspace: WorkspaceOption = None) -> None:
     """Search memory by meaning."""
     if collection is not None and collection not in COLLECTIONS:
-        _fail(f"Unknown collection {collection!r}: one of {', '.join(COLLECTIONS)}.")
+        fail(f"Unknown collection {collection!r}: one of {', '.join(COLLECTIONS)}.")
 
     def action() -> None:
         with open_workspace(workspace, if_missing="create") as (studio, ws):
-            kind: CollectionName | None = collection  # type: ignore[assignment]
+            kind: CollectionName | None = collection
             hits = studio.memory.search(ws, query, collection=kind, limit=limit)
             if as_json:
                 console.print_json(json.dumps([h.model_dump() for h in hits], default=str))
