@@ -85,9 +85,9 @@ def bench_embedding(count: int, raw_model: Any) -> tuple[float, float]:
     raw_model.encode(data[:8], batch_size=64, normalize_embeddings=True, show_progress_bar=False)
     ours, raw = 0.0, 0.0
     for _ in range(2):
-        # Empty caches (the embedder's and the shared encoder's recent-text cache): every text is really embedded.
+        # An empty recent-text cache in the shared encoder: every text is really embedded.
         shared_encoder().clear_cache()
-        embedder = LocalEmbedder(cache_size=count * 2)
+        embedder = LocalEmbedder()
         started = time.perf_counter()
         for start in range(0, count, 128):  # the service's batching (EMBED_BATCH)
             embedder.embed(data[start:start + 128])

@@ -4,8 +4,6 @@ never by Chroma's default embedding function (which would download a model at ru
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Protocol
 
 import numpy as np
@@ -24,35 +22,13 @@ class Embedder(Protocol):
 
 
 class LocalEmbedder:
-    """all-MiniLM-L6-v2 through the process-wide shared encoder, with a bounded cache of recent texts: a
-    sandbox world rebuilt for every test or eval trial embeds the same seed texts, which then cost nothing."""
+    """all-MiniLM-L6-v2 through the process-wide shared encoder. Its recent-text cache (one for the router and
+    memory) makes a sandbox world rebuilt for every test or eval trial cost nothing to embed again."""
 
     name = "all-MiniLM-L6-v2"
 
-    def __init__(self, cache_size: int = 4096) -> None:
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
-
     def embed(self, texts: list[str]) -> Vectors:
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            vectors = shared_encoder().encode(missing)
-            with self._lock:
-                for text, vector in zip(missing, vectors, strict=True):
-                    self._cache[text] = vector
-                    self._cache.move_to_end(text)
-        with self._lock:
-            found = []
-            for text in texts:
-                vector = self._cache.get(text)
-                if vector is None:  # evicted by a concurrent caller since: encode it again
-                    vector = shared_encoder().encode([text])[0]
-                found.append(vector)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return np.asarray(found, dtype=np.float32).reshape(len(texts), -1)
+        return shared_encoder().encode(texts)
 
 
 class OpenAICompatibleEmbedder:
@@ -83,7 +59,7 @@ _local = LocalEmbedder()
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    """The configured embedder; the local one is a process-wide singleton so its cache is shared too."""
+    """The configured embedder (the local one is a process-wide singleton)."""
     if settings.embedding_model:
         return OpenAICompatibleEmbedder(settings)
     return _local

@@ -105,7 +105,7 @@ def test_collection_names_are_valid_and_per_workspace() -> None:
 def test_the_local_embedder_shares_the_routers_model_and_caches() -> None:
     from creator_studio.providers.llm.embeddings import shared_encoder
 
-    embedder = LocalEmbedder(cache_size=2)
+    embedder = LocalEmbedder()
     vectors = embedder.embed(["pandas groupby", "data cleaning", "pandas groupby"])
     assert vectors.shape == (3, 384)
     assert np.allclose(vectors[0], vectors[2])

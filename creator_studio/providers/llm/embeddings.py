@@ -13,8 +13,8 @@ import numpy as np
 import numpy.typing as npt
 
 Vectors = npt.NDArray[np.float32]
-CACHE_SIZE = 2048  # recent short texts (goal clauses, queries), about 3 MB of vectors
-CACHE_MAX_CHARS = 500
+CACHE_SIZE = 4096  # recent texts (goal clauses, queries, memory chunks): about 6 MB of vectors
+CACHE_MAX_CHARS = 1000  # memory chunks are at most 800 characters (memory/chunking.py); longer texts are not kept
 SMALL_BATCH = 8
 _lock = threading.Lock()
 _load_lock = threading.Lock()
@@ -39,8 +39,9 @@ class Encoder:
         self.forward_seconds = 0.0  # time spent in forward passes since load (for benchmarks and profiling)
 
     def encode(self, texts: list[str]) -> Vectors:
-        """Unit vectors for `texts`. Short texts seen recently (a goal's clauses are embedded by the router's
-        splitter and again by its classifier) come from a small LRU cache instead of another forward pass."""
+        """Unit vectors for `texts`. Texts seen recently (a goal's clauses are embedded by the router's splitter
+        and again by its classifier; a sandbox world rebuilt per test embeds the same seed posts) come from an LRU
+        cache instead of another forward pass."""
         with _lock:  # the torch model is not safe to call from several threads at once; the cache neither
             missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
             started = time.perf_counter()

@@ -71,8 +71,6 @@ class SeenEvents:
                 self._ids.popitem(last=False)
             return True
 
-    add = claim
-
     def complete(self, event_id: str) -> None:
         pass  # a claim here is final already
 
