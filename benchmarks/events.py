@@ -20,6 +20,8 @@ Rows:
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import signal
 import socket
@@ -36,6 +38,7 @@ from typing import Any
 import redis
 from sqlalchemy import func, select
 
+from creator_studio import gc_policy
 from creator_studio.events import Event, EventService
 from creator_studio.events.models import EventLogRow
 from creator_studio.events.redis_bus import AUDIT_GROUP, RedisBus, encode
@@ -43,6 +46,15 @@ from creator_studio.store.db import Base, Database
 
 MODULES = ("analytics", "automation", "dashboard")
 RAW_ROW = "raw pipelined XADD (same bodies, same server)"
+# CPU seconds per process kind for the Redis rows (where the cores went): label -> (publisher or client,
+# worker processes together, redis-server, events, wall seconds).
+CPU_ROWS: list[tuple[str, float, float, float, int, float]] = []
+
+
+def redis_cpu(client: redis.Redis) -> float:
+    """redis-server's own CPU seconds so far (user + system), from INFO."""
+    info: Any = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 def free_port() -> int:
@@ -115,14 +127,16 @@ def start_workers(n: int, db_path: Path, redis_url: str, stream: str) -> list[su
     return workers
 
 
-def stop_workers(workers: list[subprocess.Popen[str]]) -> int:
-    """SIGTERM each (it finishes its round and exits); returns the handler calls they made together."""
-    calls = 0
+def stop_workers(workers: list[subprocess.Popen[str]]) -> tuple[int, float]:
+    """SIGTERM each (it finishes its round and exits); returns the handler calls they made together and the CPU
+    seconds they used from "ready" on."""
+    calls, cpu = 0, 0.0
     for worker in workers:
         worker.send_signal(signal.SIGTERM)
         out, _ = worker.communicate(timeout=60)
-        calls += int(out.split()[-1])
-    return calls
+        made, used = out.split()[-2:]
+        calls, cpu = calls + int(made), cpu + float(used)
+    return calls, cpu
 
 
 def all_groups_done(client: redis.Redis, stream: str, groups: list[str], last_id: Any) -> bool:
@@ -131,6 +145,12 @@ def all_groups_done(client: redis.Redis, stream: str, groups: list[str], last_id
     infos = {(g["name"].decode() if isinstance(g["name"], bytes) else g["name"]): g for g in found}
     return all(name in infos and infos[name]["pending"] == 0 and infos[name]["last-delivered-id"] == last_id
                for name in groups)
+
+
+def events_on_stream(client: redis.Redis, stream: str) -> int:
+    """Events on the stream: an `event` entry is one, an `events` entry (a pack) is its array's length."""
+    entries: Any = client.xrange(stream)
+    return sum(len(json.loads(fields[b"events"])) if b"events" in fields else 1 for _, fields in entries)
 
 
 def redis_run(raw: list[dict[str, object]], batch: int, redis_url: str, root: Path, workers_n: int
@@ -151,17 +171,18 @@ def redis_run(raw: list[dict[str, object]], batch: int, redis_url: str, root: Pa
     if workers_n == 0:  # the publish hot path alone (a backlog for workers that are not running)
         seconds = timed(lambda: [service.publish_many([Event.model_validate(r) for r in chunk])
                                  for chunk in batches(raw, batch)])
-        assert client.xlen(bus.stream) == count
+        assert events_on_stream(client, bus.stream) == count
         service.close()
         db.dispose()
         client.close()
         return seconds, float("nan")
     workers = start_workers(workers_n, root / f"{name}.db", redis_url, bus.stream)
     try:
-        started = time.perf_counter()
+        redis_started = redis_cpu(client)
+        started, cpu_started = time.perf_counter(), time.process_time()
         for chunk in batches(raw, batch):
             service.publish_many([Event.model_validate(r) for r in chunk])
-        published = time.perf_counter()
+        published, publisher_cpu = time.perf_counter(), time.process_time() - cpu_started
         newest: Any = client.xrevrange(bus.stream, count=1)
         last_id = newest[0][0]
         deadline = published + 600
@@ -169,8 +190,11 @@ def redis_run(raw: list[dict[str, object]], batch: int, redis_url: str, root: Pa
             assert time.perf_counter() < deadline, "the workers did not catch up"
             time.sleep(0.005)
         finished = time.perf_counter()
+        redis_used = redis_cpu(client) - redis_started
     finally:
-        calls = stop_workers(workers)
+        calls, workers_cpu = stop_workers(workers)
+    CPU_ROWS.append((f"end-to-end, {workers_n} worker{'s' if workers_n > 1 else ''}", publisher_cpu, workers_cpu,
+                     redis_used, count, finished - started))
     assert calls == count * len(MODULES), (calls, count)
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(EventLogRow)) == count
@@ -222,6 +246,8 @@ def run(count: int, batch: int, redis_url: str, workers: list[int]) -> list[tupl
         client.flushdb()
         bodies = [encode(Event.model_validate(r)) for r in raw]  # byte for byte what the bus XADDs
 
+        raw_redis_started, raw_cpu_started = redis_cpu(client), time.process_time()
+
         def raw_xadd() -> None:
             for start in range(0, len(bodies), batch):
                 pipe = client.pipeline(transaction=False)
@@ -229,7 +255,10 @@ def run(count: int, batch: int, redis_url: str, workers: list[int]) -> list[tupl
                     pipe.xadd("raw:events", {"event": body}, maxlen=count * 2, approximate=True)
                 pipe.execute()
 
-        rows.append((RAW_ROW, count, timed(raw_xadd)))
+        raw_seconds = timed(raw_xadd)
+        CPU_ROWS.append(("raw pipelined XADD", time.process_time() - raw_cpu_started, 0.0,
+                         redis_cpu(client) - raw_redis_started, count, raw_seconds))
+        rows.append((RAW_ROW, count, raw_seconds))
         client.close()
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -252,11 +281,13 @@ def consume(db_path: str, redis_url: str, stream: str, worker_id: str) -> None:
         service.subscribe(module, count)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    gc_policy.tune_for_worker()  # as `studio worker` does
     print("ready", flush=True)
+    cpu_started = time.process_time()
     service.run_consumers(consumer=worker_id, stop=stop, block_ms=50)
     service.close()
     db.dispose()
-    print(calls[0], flush=True)
+    print(calls[0], time.process_time() - cpu_started, flush=True)
 
 
 def main() -> None:
@@ -289,6 +320,12 @@ def main() -> None:
     for name, n, seconds in rows:
         print(f"{name:<62} {n:>8} {seconds:>8.2f} {n / seconds:>10,.0f} {n / seconds / raw:>6.2f}")
     print("\ngoal: redis end-to-end >= 0.5x raw pipelined XADD (same bodies, same server, same run)")
+    print(f"\nwhere the cores went (CPU µs per event; {os.cpu_count()} cores):")
+    print(f"{'run':<26} {'publisher':>10} {'workers':>8} {'redis':>6} {'total':>6} {'wall':>6} {'cores busy':>10}")
+    for label, publisher, workers_cpu, redis_used, n, wall in CPU_ROWS:
+        total = publisher + workers_cpu + redis_used
+        print(f"{label:<26} {publisher / n * 1e6:>10.1f} {workers_cpu / n * 1e6:>8.1f} {redis_used / n * 1e6:>6.1f} "
+              f"{total / n * 1e6:>6.1f} {wall / n * 1e6:>6.1f} {total / wall:>10.2f}")
 
 
 if __name__ == "__main__":

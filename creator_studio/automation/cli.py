@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from creator_studio import gc_policy
 from creator_studio.automation.templates import load_template, load_workflow_file, template_names
 from creator_studio.automation.worker import Worker, WorkerOptions, default_worker_id
 from creator_studio.cli_support import open_workspace
@@ -199,6 +200,7 @@ def worker(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    gc_policy.tune_for_worker()
     errors.print(f"[dim]worker {options.worker_id} on {studio.db.engine.dialect.name}"
                  f"{' + redis' if settings.redis_url else ''}; stop with Ctrl-C[/dim]")
     try:

@@ -1,6 +1,10 @@
 """Events on Redis Streams: one global stream, a consumer group per module, at-least-once and idempotent.
 
-- Publish: pipelined XADD of the event JSON. The publisher does not trim the stream: see "Store" below.
+- Publish: pipelined XADD. One event is one entry (`event`: its JSON); a batch (`publish_many`) goes as
+  entries of up to `pack_size` events each (`events`: a JSON array), like a Kafka record batch: every
+  consumer group then reads, acknowledges and dedupes a pack with a handful of Redis commands instead of a
+  few per event. Events keep their own ids, so dedupe, the audit log and dead letters stay per event. The
+  publisher does not trim the stream: see "Store" below.
 - Store: the audit log is a consumer group of its own (`AUDIT_GROUP`): it appends a whole batch to the
   hash-chained log in one transaction and acknowledges the entries only after the commit, so a crash
   redelivers them and the log's unique event id makes the second append a no-op (stored exactly once).
@@ -24,14 +28,15 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import redis
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from creator_studio.events.schemas import Event
+from creator_studio.events.schemas import PAYLOAD_CHECKED, Event
 
 if TYPE_CHECKING:
     from creator_studio.events.service import EventService
@@ -41,6 +46,44 @@ logger = logging.getLogger(__name__)
 STREAM = "studio:events"
 # The audit log's consumer group. ':' cannot occur in a module name, so no module can take this group.
 AUDIT_GROUP = "audit:log"
+# Entry fields: one event's JSON, or a JSON array of events (a pack).
+EVENT_FIELD = "event"
+PACK_FIELD = "events"
+# Set by `send`, which only carries validated `Event`s: consumers then check the envelope and that the
+# (type, version) is registered, not the payload again (a version's payload schema never changes). Entries
+# without it (`send_raw`, anything else that writes to the stream) are validated in full.
+VALIDATED_FIELD = "validated"
+VALIDATED = b"v1"
+# A pack's size in bytes before it is split: far below Redis' 512 MB limit, small enough that one slow pack
+# does not hold up a consumer's round.
+PACK_MAX_BYTES = 1 << 20
+_EVENT_LIST: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
+
+# A module group's dedupe marks, a batch at a time: event ids are UUIDs (never a ','), so a batch's ids
+# travel as one joined argument and the server splits them, instead of one argument per id (ZMSCORE) or two
+# (ZADD) that the client would encode one by one. KEYS[1] is the group's done key (see `_done_key`).
+_SEEN_SCRIPT = """
+local ids = {}
+for id in string.gmatch(ARGV[1], '[^,]+') do ids[#ids + 1] = id end
+local flags = {}
+for first = 1, #ids, 1000 do
+  local scores = redis.call('ZMSCORE', KEYS[1], unpack(ids, first, math.min(first + 999, #ids)))
+  for i = 1, #scores do flags[#flags + 1] = scores[i] and '1' or '0' end
+end
+return table.concat(flags)
+"""
+# ARGV: the joined ids, their score (now), the score below which marks are forgotten.
+_MARK_SCRIPT = """
+local pairs = {}
+for id in string.gmatch(ARGV[1], '[^,]+') do
+  pairs[#pairs + 1] = ARGV[2]
+  pairs[#pairs + 1] = id
+  if #pairs >= 2000 then redis.call('ZADD', KEYS[1], unpack(pairs)); pairs = {} end
+end
+if #pairs > 0 then redis.call('ZADD', KEYS[1], unpack(pairs)) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+return 0
+"""
 
 
 def _text(value: Any) -> str:
@@ -54,13 +97,27 @@ def encode(event: Event) -> str:
     return event.model_dump_json()
 
 
+def encode_pack(events: Sequence[Event]) -> bytes:
+    """A pack's stream body: the events' JSON objects (as `encode` spells them) in one array, in one call."""
+    return _EVENT_LIST.dump_json(list(events))
+
+
+@dataclass
+class Parsed:
+    """A stream entry read back: its events, and the problems of what did not parse ((reason, payload) each,
+    dead-lettered for every group that reads the entry)."""
+
+    events: list[Event]
+    problems: list[tuple[str, Any]]
+
+
 class RedisBus:
     # The publisher only XADDs: the audit group's consumer stores each event (EventService.publish_many).
     stores_events = True
 
     def __init__(self, client: redis.Redis, service: EventService, *, stream: str = STREAM, maxlen: int = 100_000,
                  min_idle_ms: int = 30_000, max_deliveries: int = 5, batch: int = 500,
-                 dedupe_days: int = 7, audit_min_idle_ms: int = 2_000) -> None:
+                 dedupe_days: int = 7, audit_min_idle_ms: int = 2_000, pack_size: int = 100) -> None:
         self.client = client
         self._service = service
         self.stream = stream
@@ -70,9 +127,12 @@ class RedisBus:
         self.batch = batch
         self.dedupe_days = dedupe_days
         self.audit_min_idle_ms = audit_min_idle_ms
+        self.pack_size = pack_size
         self._groups: set[str] = set()
-        self._parsed: OrderedDict[bytes, Event] = OrderedDict()
+        self._parsed: OrderedDict[tuple[bytes, bool], Parsed] = OrderedDict()
         self._parsed_capacity = 4 * batch
+        self._seen = client.register_script(_SEEN_SCRIPT)
+        self._mark = client.register_script(_MARK_SCRIPT)
 
     @classmethod
     def from_url(cls, url: str, service: EventService, **options: Any) -> RedisBus:
@@ -80,15 +140,24 @@ class RedisBus:
 
     # -- publish --------------------------------------------------------------------------------------------
     def send(self, events: Sequence[Event]) -> None:
-        self.send_raw([encode(event) for event in events])
-
-    def send_raw(self, bodies: Sequence[str | bytes]) -> None:
-        """XADD bodies as they are (tests and replays use this to put any payload on the stream).
+        """XADD the events: one alone as an `event` entry, more as packs of up to `pack_size` (`events`).
 
         No MAXLEN here: trimming at publish time could drop entries the audit log has not stored yet."""
         pipe = self.client.pipeline(transaction=False)
+        if len(events) == 1:
+            pipe.xadd(self.stream, {EVENT_FIELD: encode(events[0]), VALIDATED_FIELD: VALIDATED})
+        else:
+            for start in range(0, len(events), self.pack_size):
+                for body in _packs(events[start:start + self.pack_size]):
+                    pipe.xadd(self.stream, {PACK_FIELD: body, VALIDATED_FIELD: VALIDATED})
+        pipe.execute()
+
+    def send_raw(self, bodies: Sequence[str | bytes], *, field: str = EVENT_FIELD) -> None:
+        """XADD bodies as they are, one entry each (tests and replays use this to put any payload on the
+        stream; `field=PACK_FIELD` for packs)."""
+        pipe = self.client.pipeline(transaction=False)
         for body in bodies:
-            pipe.xadd(self.stream, {"event": body})
+            pipe.xadd(self.stream, {field: body})
         pipe.execute()
 
     def redeliver(self, events: Sequence[Event], *, modules: Sequence[str] | None) -> None:
@@ -128,7 +197,8 @@ class RedisBus:
 
     def consume_once(self, group: str, consumer: str, *, block_ms: int = 0) -> int:
         """One round for one group (a module, or the audit log): take over stuck entries, then read new ones.
-        Returns entries handled."""
+        Returns the events handled (a pack counts its events; an entry dead-lettered after too many deliveries
+        counts as one)."""
         self.ensure_group(group)
         handled = self._claim_stuck(group, consumer)
         response: Any = self.client.xreadgroup(group, consumer, {self.stream: ">"}, count=self.batch,
@@ -153,43 +223,47 @@ class RedisBus:
             info: Any = self.client.xpending_range(self.stream, group, min=entry_id, max=entry_id, count=1)
             deliveries = int(info[0]["times_delivered"]) if info else 1
             if deliveries > self.max_deliveries:
-                body = fields.get(b"event", fields.get("event"))
-                payload = _parse_loose(body)
-                self._service.dead.record(
-                    "delivery", f"not acknowledged after {deliveries - 1} deliveries to {group!r} (a consumer "
-                    f"crashed or hung while processing it)", payload, module=group, attempts=deliveries - 1)
+                reason = (f"not acknowledged after {deliveries - 1} deliveries to {group!r} (a consumer crashed "
+                          f"or hung while processing it)")
+                for payload in _payloads_loose(fields):  # a pack: one dead letter per event, each replayable
+                    self._service.dead.record("delivery", reason, payload, module=group, attempts=deliveries - 1)
                 self.client.xack(self.stream, group, entry_id)
             else:
                 keep.append((entry_id, fields))
         return len(claimed) - len(keep) + self._dispatch(group, keep)
 
-    def _parse(self, body: bytes | str) -> Event:
-        """Each module group reads the same entry: validate its body once per process, not once per group."""
-        key = body if isinstance(body, bytes) else body.encode()
-        event = self._parsed.get(key)
-        if event is None:
-            event = Event.model_validate_json(key)
-            self._parsed[key] = event
+    def _parse(self, fields: dict[Any, Any]) -> Parsed:
+        """An entry's events. Each group reads the same entry: it is validated once per process, not per group."""
+        body = fields.get(b"event", fields.get(EVENT_FIELD))
+        pack = body is None
+        if pack:
+            body = fields.get(b"events", fields.get(PACK_FIELD))
+        if body is None:
+            return Parsed([], [("stream entry has neither an 'event' nor an 'events' field", _decoded(fields))])
+        validated = fields.get(b"validated", fields.get(VALIDATED_FIELD)) in (VALIDATED, VALIDATED.decode())
+        body_bytes = body if isinstance(body, bytes) else str(body).encode()
+        key = (body_bytes, validated)
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            context = {PAYLOAD_CHECKED: True} if validated else None
+            parsed = _parse_pack(body_bytes, context) if pack else _parse_one(body_bytes, context)
+            self._parsed[key] = parsed
             if len(self._parsed) > self._parsed_capacity:
                 self._parsed.popitem(last=False)
-        return event
-
-    def _parse_entries(self, group: str, entries: list[tuple[Any, dict[Any, Any]]]
-                       ) -> list[tuple[Any, Event | None]]:
-        """Each entry's event, or None for one that does not parse (dead-lettered for `group` with why)."""
-        parsed: list[tuple[Any, Event | None]] = []
-        for entry_id, fields in entries:
-            body = fields.get(b"event", fields.get("event"))
-            try:
-                if body is None:
-                    raise ValueError("stream entry has no 'event' field")
-                parsed.append((entry_id, self._parse(body)))
-            except (ValidationError, ValueError) as exc:
-                from creator_studio.events.service import error_text
-
-                self._service.dead.record("validate", error_text(exc), _parse_loose(body), module=group)
-                parsed.append((entry_id, None))
         return parsed
+
+    def _parse_entries(self, group: str, entries: list[tuple[Any, dict[Any, Any]]]) -> tuple[list[Event], int]:
+        """The entries' events in stream order, and how many events they carried (valid or not); what does not
+        parse is dead-lettered for `group` with why."""
+        events: list[Event] = []
+        invalid = 0
+        for _entry_id, fields in entries:
+            parsed = self._parse(fields)
+            events.extend(parsed.events)
+            invalid += len(parsed.problems)
+            for reason, payload in parsed.problems:
+                self._service.dead.record("validate", reason, payload, module=group)
+        return events, len(events) + invalid
 
     def _store(self, entries: list[tuple[Any, dict[Any, Any]]]) -> int:
         """The audit group: append the batch (one transaction), then XACK, then trim what is stored.
@@ -198,11 +272,11 @@ class RedisBus:
         ids already stored, so every event is in the log exactly once."""
         if not entries:
             return 0
-        parsed = self._parse_entries("audit", entries)
-        self._service.audit.append([event for _, event in parsed if event is not None])
-        self.client.xack(self.stream, AUDIT_GROUP, *[entry_id for entry_id, _ in parsed])
+        events, carried = self._parse_entries("audit", entries)
+        self._service.audit.append(events)
+        self.client.xack(self.stream, AUDIT_GROUP, *[entry_id for entry_id, _ in entries])
         self._trim_stored()
-        return len(parsed)
+        return carried
 
     def _trim_stored(self) -> None:
         """Keep about `maxlen` entries, but never drop one the audit log has not stored yet."""
@@ -258,24 +332,25 @@ class RedisBus:
     def _handle(self, group: str, entries: list[tuple[Any, dict[Any, Any]]]) -> int:
         if not entries:
             return 0
-        parsed = self._parse_entries(group, entries)
-        events = [(entry_id, event) for entry_id, event in parsed if event is not None]
+        # Only events this module has handlers for: there is nothing to do (or to do twice) for the rest.
+        read, carried = self._parse_entries(group, entries)
+        events = [event for event in read if self._service.handles(group, event.type)]
         key = self._done_key(group)
-        ids = [event.id for _, event in events]
-        seen = [score is not None for score in self.client.zmscore(key, ids)] if ids else []
+        ids = [event.id for event in events]
+        seen = _flags(self._seen(keys=[key], args=[",".join(ids)])) if ids else b""
         done = self.client.pipeline(transaction=False)
-        processed: dict[str, None] = {}  # ordered set: the same id twice in one batch runs once
-        for (_entry_id, event), already in zip(events, seen, strict=True):
-            if not already and event.id not in processed:
-                self._service.process(group, event)  # never raises: failures are dead-lettered
-                processed[event.id] = None
+        processed: dict[str, Event] = {}  # ordered: the same id twice in one batch runs once
+        for event, already in zip(events, seen, strict=True):
+            if already == _NOT_SEEN and event.id not in processed:
+                processed[event.id] = event
+        self._service.process_many(group, processed.values())  # never raises: failures are dead-lettered
         if processed:
             now = time.time()
-            done.zadd(key, dict.fromkeys(processed, repr(now).encode()))  # bytes: encoded once, not per id
-            done.zremrangebyscore(key, "-inf", now - self.dedupe_days * 86_400)
-        done.xack(self.stream, group, *[entry_id for entry_id, _ in parsed])
+            self._mark(keys=[key], args=[",".join(processed), repr(now), repr(now - self.dedupe_days * 86_400)],
+                       client=done)
+        done.xack(self.stream, group, *[entry_id for entry_id, _ in entries])
         done.execute()
-        return len(parsed)
+        return carried
 
     def run_consumers(self, *, modules: Sequence[str], consumer: str | None = None,
                       stop: threading.Event | None = None, block_ms: int = 1000,
@@ -335,6 +410,69 @@ def _stream_id(value: Any) -> tuple[int, int]:
     """A stream entry id ("1733500000000-3") as numbers, so ids compare in stream order."""
     milliseconds, _, sequence = _text(value).partition("-")
     return int(milliseconds), int(sequence or 0)
+
+
+_NOT_SEEN = ord("0")
+
+
+def _flags(reply: Any) -> bytes:
+    """The seen-script's reply ('0' / '1' per id) as bytes, whatever the client's decode_responses."""
+    return reply.encode() if isinstance(reply, str) else bytes(reply)
+
+
+def _packs(events: Sequence[Event]) -> Iterator[bytes]:
+    """Pack bodies for `events`, halved until each is at most PACK_MAX_BYTES (a single event always fits)."""
+    body = encode_pack(events)
+    if len(body) <= PACK_MAX_BYTES or len(events) == 1:
+        yield body
+        return
+    middle = len(events) // 2
+    yield from _packs(events[:middle])
+    yield from _packs(events[middle:])
+
+
+def _parse_one(body: bytes, context: dict[str, Any] | None) -> Parsed:
+    try:
+        return Parsed([Event.model_validate_json(body, context=context)], [])
+    except (ValidationError, ValueError) as exc:
+        from creator_studio.events.service import error_text
+
+        return Parsed([], [(error_text(exc), _parse_loose(body))])
+
+
+def _parse_pack(body: bytes, context: dict[str, Any] | None) -> Parsed:
+    """All events of a pack in one call; if any is invalid, each element on its own, so only the bad ones are
+    dead-lettered (each with its own reason) and the rest go on."""
+    try:
+        return Parsed(_EVENT_LIST.validate_json(body, context=context), [])
+    except (ValidationError, ValueError):
+        pass
+    from creator_studio.events.service import error_text
+
+    items = _parse_loose(body)
+    if not isinstance(items, list):
+        return Parsed([], [("a pack ('events' field) must be a JSON array of events", items)])
+    parsed = Parsed([], [])
+    for item in items:
+        try:
+            parsed.events.append(Event.model_validate(item, context=context))
+        except (ValidationError, ValueError) as exc:
+            parsed.problems.append((error_text(exc), item))
+    return parsed
+
+
+def _payloads_loose(fields: dict[Any, Any]) -> list[Any]:
+    """What an entry carries, for dead letters: a pack's elements one by one, otherwise its one body."""
+    pack = fields.get(b"events", fields.get(PACK_FIELD))
+    if pack is not None:
+        items = _parse_loose(pack)
+        return items if isinstance(items, list) and items else [items]
+    body = fields.get(b"event", fields.get(EVENT_FIELD))
+    return [_parse_loose(body) if body is not None else _decoded(fields)]
+
+
+def _decoded(fields: dict[Any, Any]) -> dict[str, Any]:
+    return {_text(name): _parse_loose(value) for name, value in fields.items()}
 
 
 def _parse_loose(body: Any) -> Any:

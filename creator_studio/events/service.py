@@ -230,6 +230,9 @@ class EventService:
     def _handlers(self, module: str, event_type: str) -> list[Subscription]:
         """The module's subscriptions for a type; cached, since every event of a batch asks the same question."""
         key = (module, event_type)
+        handlers = self._handler_cache.get(key)  # a dict read is atomic; misses and changes take the lock
+        if handlers is not None:
+            return handlers
         with self._lock:
             handlers = self._handler_cache.get(key)
             if handlers is None:
@@ -245,19 +248,43 @@ class EventService:
             ok = self._run_handler(subscription, event) and ok
         return ok
 
-    def _run_handler(self, subscription: Subscription, event: Event) -> bool:
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                subscription.handler(event)
-                return True
-            except Exception as exc:
-                if attempt < self.max_attempts:
-                    time.sleep(self.retry_delay_s * 2 ** (attempt - 1))
-                    continue
-                logger.exception("event handler failed", extra={
-                    "event_id": event.id, "event_module": subscription.module, "handler": subscription.name})
-                self.dead.record("handler", error_text(exc), event.to_record(), module=subscription.module,
-                                 handler=subscription.name, attempts=attempt)
+    def handles(self, module: str, event_type: str) -> bool:
+        """Whether the module has a handler for events of this type."""
+        handlers = self._handler_cache.get((module, event_type))
+        return bool(handlers if handlers is not None else self._handlers(module, event_type))
+
+    def process_many(self, module: str, events: Iterable[Event]) -> None:
+        """`process` for a batch (a Redis consumer's): the handler call without retry bookkeeping until a
+        handler raises; then that event takes `_run_handler`'s retries and dead-lettering. Never raises."""
+        cache = self._handler_cache
+        for event in events:
+            handlers = cache.get((module, event.type))
+            if handlers is None:
+                handlers = self._handlers(module, event.type)
+            for subscription in handlers:
+                try:
+                    subscription.handler(event)
+                except Exception as exc:
+                    self._run_handler(subscription, event, failed=exc)
+
+    def _run_handler(self, subscription: Subscription, event: Event, *, failed: Exception | None = None) -> bool:
+        """Call the handler up to `max_attempts` times (`failed`: the first attempt already raised this)."""
+        attempt = 1
+        while True:
+            if failed is None:
+                try:
+                    subscription.handler(event)
+                    return True
+                except Exception as exc:
+                    failed = exc
+            if attempt >= self.max_attempts:
+                break
+            time.sleep(self.retry_delay_s * 2 ** (attempt - 1))
+            attempt, failed = attempt + 1, None
+        logger.error("event handler failed", exc_info=failed, extra={
+            "event_id": event.id, "event_module": subscription.module, "handler": subscription.name})
+        self.dead.record("handler", error_text(failed), event.to_record(), module=subscription.module,
+                         handler=subscription.name, attempts=attempt)
         return False
 
     def run_consumers(self, *, modules: Sequence[str] | None = None, consumer: str | None = None,

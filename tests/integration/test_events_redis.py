@@ -120,7 +120,75 @@ def test_an_invalid_entry_is_dead_lettered_and_the_consumer_keeps_going(events: 
     assert len(letters) == 3
     assert any("Invalid JSON" in reason for reason in reasons)
     assert any("amount_cents: Field required" in reason for reason in reasons)
-    assert any("no 'event' field" in reason for reason in reasons)
+    assert any("neither an 'event' nor an 'events' field" in reason for reason in reasons)
+    assert bus.client.xpending(bus.stream, "crm")["pending"] == 0
+
+
+def failed_payment(payment_id: str, **extra: object) -> Event:
+    return Event(type="revenue.payment_failed", workspace_id="ws", source="test",
+                 data={**FAILED_PAYMENT, "payment_id": payment_id}, **extra)
+
+
+def test_a_batch_travels_as_packs_and_every_event_arrives_once_in_order(events: EventService) -> None:
+    got: list[Event] = []
+    events.subscribe("crm", got.append)
+    bus = bus_of(events)
+    bus.pack_size = 4
+    bus.ensure_group("crm")
+    batch = [failed_payment(f"pi_{i}") for i in range(10)]
+    events.publish_many(batch)
+    entries: list[tuple[bytes, dict[bytes, bytes]]] = bus.client.xrange(bus.stream)  # type: ignore[assignment]
+    assert [len(json.loads(fields[b"events"])) for _, fields in entries] == [4, 4, 2]
+    assert all(fields[b"validated"] == b"v1" for _, fields in entries)
+    drain(events)
+    assert [e.id for e in got] == [e.id for e in batch]
+    assert [e.data for e in got] == [e.data for e in batch]
+    assert [e.id for e in events.query("ws", limit=20)] == [e.id for e in batch]
+    assert all(report.ok for report in events.verify_audit())
+
+
+def test_an_invalid_event_in_a_pack_is_dead_lettered_alone(events: EventService) -> None:
+    got: list[Event] = []
+    events.subscribe("crm", got.append)
+    bus = bus_of(events)
+    bus.ensure_group("crm")
+    good = [failed_payment("pi_1").to_record(), failed_payment("pi_2").to_record()]
+    bad = {**failed_payment("pi_bad").to_record(), "data": {"payment_id": "pi_bad", "currency": "usd"}}
+    # Not written by `send` (no `validated` mark): every element is validated in full.
+    bus.send_raw([json.dumps([good[0], bad, good[1]]), json.dumps({"not": "a list"})], field="events")
+    drain(events)
+    assert [e.id for e in got] == [good[0]["id"], good[1]["id"]]
+    letters = [letter for letter in events.dead_letters() if letter.module == "crm"]
+    assert sorted(letter.reason.split(":")[0] for letter in letters) == [
+        "a pack ('events' field) must be a JSON array of events", "revenue.payment_failed v1 payload is invalid"]
+    bad_letter = next(letter for letter in letters if "payload is invalid" in letter.reason)
+    assert bad_letter.payload["id"] == bad["id"] and "amount_cents" in bad_letter.reason
+    assert {e.id for e in events.query("ws", limit=10)} == {good[0]["id"], good[1]["id"]}
+
+
+def test_the_same_event_in_two_packs_is_handled_once(events: EventService) -> None:
+    got: list[Event] = []
+    events.subscribe("crm", got.append)
+    bus = bus_of(events)
+    bus.ensure_group("crm")
+    twice = failed_payment("pi_twice")
+    events.publish_many([twice, failed_payment("pi_a")])
+    drain(events)
+    events.publish_many([failed_payment("pi_b"), twice])  # a retried publish: same event id again
+    drain(events)
+    assert [e.data["payment_id"] for e in got] == ["pi_twice", "pi_a", "pi_b"]
+    assert len(events.query("ws", limit=10)) == 3
+
+
+def test_a_module_without_a_handler_for_a_type_marks_nothing(events: EventService) -> None:
+    got: list[Event] = []
+    events.subscribe("crm", got.append, types=["content.published"])
+    bus = bus_of(events)
+    bus.ensure_group("crm")
+    events.publish_many([failed_payment("pi_1"), failed_payment("pi_2")])
+    drain(events)
+    assert got == []
+    assert bus.client.zcard(bus._done_key("crm")) == 0
     assert bus.client.xpending(bus.stream, "crm")["pending"] == 0
 
 
@@ -199,6 +267,28 @@ def test_an_entry_delivered_too_often_is_dead_lettered(events: EventService) -> 
     assert bus.client.xpending(bus.stream, "crm")["pending"] == 0
 
 
+def test_a_pack_delivered_too_often_is_dead_lettered_event_by_event_and_each_replays(
+        events: EventService) -> None:
+    got: list[Event] = []
+    events.subscribe("crm", got.append)
+    bus = bus_of(events)
+    bus.ensure_group("crm")
+    poison = events.publish_many([failed_payment("pi_1"), failed_payment("pi_2"), failed_payment("pi_3")])
+    bus.client.xreadgroup("crm", "crash-1", {bus.stream: ">"}, count=10)  # delivery 1, never acked
+    for crasher in ("crash-2", "crash-3"):
+        time.sleep(0.25)
+        bus.client.xautoclaim(bus.stream, "crm", crasher, min_idle_time=200, start_id="0-0")
+    time.sleep(0.25)
+    assert bus.consume_once("crm", "alive") == 1  # the pack's entry, over the limit: not handled
+    assert got == []
+    letters = [letter for letter in events.dead_letters() if letter.stage == "delivery"]
+    assert sorted(letter.event_id or "" for letter in letters) == sorted(e.id for e in poison)
+    for letter in letters:
+        events.replay_dead_letter(letter.id)
+    drain(events)
+    assert sorted(e.id for e in got) == sorted(e.id for e in poison)
+
+
 def test_consumers_are_idempotent_by_event_id_and_replay_redelivers_on_purpose(events: EventService) -> None:
     got: list[Event] = []
     events.subscribe("crm", got.append)
@@ -230,6 +320,7 @@ def test_a_failing_handler_on_redis_is_dead_lettered_and_acknowledged(events: Ev
 def test_the_stream_is_bounded_but_never_loses_an_entry_the_audit_log_has_not_stored(events: EventService) -> None:
     bus = bus_of(events)
     bus.maxlen = 50
+    bus.pack_size = 1  # one entry per event, so the trimming has entries to count
     published = events.publish_many([Event(type="audience.follower_gained", workspace_id="ws", source="t",
                                            data={"platform": "x"}) for _ in range(500)])
     assert bus.client.xlen(bus.stream) == 500  # nothing stored yet, so nothing may be trimmed

@@ -7,10 +7,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 from sqlalchemy import delete, update
 
 from creator_studio.automation.definitions import KNOWN_EVENTS, EventTrigger
 from creator_studio.events import EVENT_TYPES, Event, EventService, InvalidEvent
+from creator_studio.events.audit import canonical_json, record_json
 from creator_studio.events.models import EventLogRow
 from creator_studio.events.schemas import EVENT_SCHEMAS, RevenuePaymentFailed
 from creator_studio.store.db import Base, Database
@@ -250,3 +254,74 @@ def test_a_keyed_publish_is_stored_and_routed_once(events: EventService) -> None
     assert first.id == again.id != other.id
     assert [e.id for e in got] == [first.id, other.id]
     assert len(events.query("ws")) == 2
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**63)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(extra=st.dictionaries(st.text(max_size=10).filter(lambda k: k not in RevenuePaymentFailed.model_fields),
+                             _JSON_VALUES, max_size=4),
+       workspace=st.text(min_size=1, max_size=20), source=st.text(min_size=1, max_size=20),
+       correlation=st.none() | st.text(max_size=30))
+def test_the_audit_record_json_is_byte_for_byte_the_canonical_json(
+        extra: dict[str, object], workspace: str, source: str, correlation: str | None) -> None:
+    """The audit append builds the hashed text from its parts; `verify` hashes `canonical_json` of the row."""
+    try:
+        event = Event(type="revenue.payment_failed", workspace_id=workspace, source=source,
+                      correlation_id=correlation, data={**FAILED_PAYMENT, **extra})
+    except ValidationError:
+        return  # e.g. a blank workspace after stripping: not an event at all
+    text, data = record_json(event)
+    assert text == canonical_json(event.to_record())
+    assert data == canonical_json(event.data)
+
+
+def test_a_handler_that_fails_once_in_a_batch_is_retried_and_one_that_keeps_failing_is_dead_lettered(
+        db: Database) -> None:
+    service = EventService(db, clock=lambda: FIXED_NOW, retry_delay_s=0.001, max_attempts=2)
+    flaky_calls: list[str] = []
+
+    def flaky(event: Event) -> None:
+        flaky_calls.append(event.id)
+        if len(flaky_calls) == 1:
+            raise RuntimeError("first call fails")
+
+    def broken(event: Event) -> None:
+        raise ValueError(f"cannot handle {event.data['payment_id']}")
+
+    service.subscribe("crm", flaky)
+    service.subscribe("crm", broken)
+    batch = [Event(type="revenue.payment_failed", workspace_id="ws", source="t",
+                   data={**FAILED_PAYMENT, "payment_id": f"pi_{i}"}) for i in range(3)]
+    service.process_many("crm", batch)
+    assert flaky_calls == [batch[0].id, batch[0].id, batch[1].id, batch[2].id]
+    letters = service.dead_letters("ws")
+    assert sorted(letter.reason for letter in letters) == [f"ValueError: cannot handle pi_{i}" for i in range(3)]
+    assert all(letter.attempts == 2 and letter.stage == "handler" for letter in letters)
+    service.close()
+
+    once = EventService(db, clock=lambda: FIXED_NOW, retry_delay_s=0.001, max_attempts=1)
+    once.subscribe("crm", broken)
+    once.process_many("crm", batch[:1])
+    assert sorted(letter.attempts for letter in once.dead_letters("ws") if letter.reason.endswith("pi_0")) == [1, 2]
+    once.close()
+
+
+def test_the_worker_gc_policy_freezes_start_up_objects_and_raises_the_thresholds() -> None:
+    import gc
+
+    from creator_studio import gc_policy
+
+    before = gc.get_threshold()
+    try:
+        gc_policy.tune_for_worker()
+        assert gc.get_threshold() == gc_policy.WORKER_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
