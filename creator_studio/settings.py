@@ -52,6 +52,10 @@ class Settings(BaseSettings):
 
     # Events and jobs (creator_studio/events, creator_studio/automation): in-process unless Redis is given.
     redis_url: str | None = Field(default=None, description="Redis URL: events on Redis Streams, job leases.")
+    events_stream: str = Field(
+        default="studio:events", pattern=r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,99}$",
+        description="The Redis stream of this deployment's events (its consumer groups and dedupe keys are named "
+                    "after it): deployments sharing one Redis need one each, e.g. studio:shop-a:events.")
 
     # Media (creator_studio/providers/media): offline renderers unless an OpenAI image/speech model is named.
     image_model: str | None = Field(default=None, description="OpenAI Images model, e.g. gpt-image-1.")

@@ -146,7 +146,8 @@ class Studio:
 
     @cached_property
     def events(self) -> EventService:
-        service = EventService(self.db, clock=self.now, redis_url=self.settings.redis_url)
+        service = EventService(self.db, clock=self.now, redis_url=self.settings.redis_url,
+                               stream=self.settings.events_stream)
         service.webhooks.use_cipher(lambda: cipher_for(self.settings))  # webhook secrets: the tokens' key
         return service
 

@@ -106,7 +106,7 @@ def error_text(exc: BaseException) -> str:
 
 class EventService:
     def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow, redis_url: str | None = None,
-                 max_attempts: int = 3, retry_delay_s: float = 0.05) -> None:
+                 max_attempts: int = 3, retry_delay_s: float = 0.05, stream: str | None = None) -> None:
         self._db = db
         self._clock = clock
         self.audit = AuditLog(db)
@@ -120,7 +120,7 @@ class EventService:
         if redis_url:
             from creator_studio.events.redis_bus import RedisBus
 
-            self.bus = RedisBus.from_url(redis_url, self)
+            self.bus = RedisBus.from_url(redis_url, self, **({"stream": stream} if stream else {}))
         else:
             self.bus = InProcessBus(self)
         # Outbound webhooks are a subscriber like any other module.

@@ -402,3 +402,40 @@ def test_a_worker_survives_a_redis_restart(db: Database, tmp_path: Path) -> None
         server.kill()
         server.wait(timeout=10)
     assert not worker.is_alive()
+
+
+def test_two_deployments_on_one_redis_keep_their_events_apart(redis_server: str, tmp_path: Path) -> None:
+    from creator_studio.settings import Settings
+    from creator_studio.studio import Studio
+
+    shop_a = Studio.open(Settings(home=tmp_path / "a", model="offline", redis_url=redis_server,
+                                  events_stream="studio:shop-a:events"), migrate_schema=False)
+    shop_b = Studio.open(Settings(home=tmp_path / "b", model="offline", redis_url=redis_server,
+                                  events_stream="studio:shop-b:events"), migrate_schema=False)
+    try:
+        for studio in (shop_a, shop_b):
+            Base.metadata.create_all(studio.db.engine)
+        seen: dict[str, list[str]] = {"a": [], "b": []}
+        shop_a.events.subscribe("crm", lambda e: seen["a"].append(e.data["payment_id"]))
+        shop_b.events.subscribe("crm", lambda e: seen["b"].append(e.data["payment_id"]))
+        assert bus_of(shop_a.events).stream == "studio:shop-a:events"
+        shop_a.events.publish("revenue.payment_failed", "ws", {**FAILED_PAYMENT, "payment_id": "pi_a"}, source="t")
+        shop_b.events.publish("revenue.payment_failed", "ws", {**FAILED_PAYMENT, "payment_id": "pi_b"}, source="t")
+        for studio in (shop_a, shop_b):
+            studio.events.run_consumers(consumer="w", block_ms=50, max_batches=2)
+        assert seen == {"a": ["pi_a"], "b": ["pi_b"]}
+        assert [e.data["payment_id"] for e in shop_a.events.query("ws")] == ["pi_a"]
+        assert [e.data["payment_id"] for e in shop_b.events.query("ws")] == ["pi_b"]
+    finally:
+        shop_a.close()
+        shop_b.close()
+
+
+def test_an_events_stream_name_that_redis_keys_should_not_carry_is_refused(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from creator_studio.settings import Settings
+
+    with pytest.raises(ValidationError) as refused:
+        Settings(home=tmp_path, events_stream="shop a events")
+    assert "events_stream" in str(refused.value)
