@@ -74,13 +74,13 @@ return table.concat(flags)
 """
 # ARGV: the joined ids, their score (now), the score below which marks are forgotten.
 _MARK_SCRIPT = """
-local pairs = {}
+local args = {}
 for id in string.gmatch(ARGV[1], '[^,]+') do
-  pairs[#pairs + 1] = ARGV[2]
-  pairs[#pairs + 1] = id
-  if #pairs >= 2000 then redis.call('ZADD', KEYS[1], unpack(pairs)); pairs = {} end
+  args[#args + 1] = ARGV[2]
+  args[#args + 1] = id
+  if #args >= 2000 then redis.call('ZADD', KEYS[1], unpack(args)); args = {} end
 end
-if #pairs > 0 then redis.call('ZADD', KEYS[1], unpack(pairs)) end
+if #args > 0 then redis.call('ZADD', KEYS[1], unpack(args)) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 return 0
 """
@@ -129,8 +129,10 @@ class RedisBus:
         self.audit_min_idle_ms = audit_min_idle_ms
         self.pack_size = pack_size
         self._groups: set[str] = set()
+        # Parsed entries, shared by the groups of this process; bounded in events (a pack holds many).
         self._parsed: OrderedDict[tuple[bytes, bool], Parsed] = OrderedDict()
-        self._parsed_capacity = 4 * batch
+        self._parsed_events = 0
+        self._parsed_capacity = 40 * batch
         self._seen = client.register_script(_SEEN_SCRIPT)
         self._mark = client.register_script(_MARK_SCRIPT)
 
@@ -248,8 +250,10 @@ class RedisBus:
             context = {PAYLOAD_CHECKED: True} if validated else None
             parsed = _parse_pack(body_bytes, context) if pack else _parse_one(body_bytes, context)
             self._parsed[key] = parsed
-            if len(self._parsed) > self._parsed_capacity:
-                self._parsed.popitem(last=False)
+            self._parsed_events += len(parsed.events) + len(parsed.problems)
+            while self._parsed_events > self._parsed_capacity and len(self._parsed) > 1:
+                _, evicted = self._parsed.popitem(last=False)
+                self._parsed_events -= len(evicted.events) + len(evicted.problems)
         return parsed
 
     def _parse_entries(self, group: str, entries: list[tuple[Any, dict[Any, Any]]]) -> tuple[list[Event], int]:

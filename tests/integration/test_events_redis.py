@@ -147,6 +147,21 @@ def test_a_batch_travels_as_packs_and_every_event_arrives_once_in_order(events: 
     assert all(report.ok for report in events.verify_audit())
 
 
+def test_the_parsed_entry_cache_is_bounded_in_events_not_entries(events: EventService) -> None:
+    got: list[Event] = []
+    events.subscribe("crm", got.append)
+    bus = bus_of(events)
+    bus.pack_size = 4
+    bus._parsed_capacity = 6  # events; a pack holds 4
+    bus.ensure_group("crm")
+    batch = [failed_payment(f"pi_{i}") for i in range(12)]
+    events.publish_many(batch)
+    drain(events)
+    assert [e.id for e in got] == [e.id for e in batch]  # evicted packs are parsed again, nothing is lost
+    assert bus._parsed_events == sum(len(p.events) for p in bus._parsed.values()) <= 6
+    assert [e.id for e in events.query("ws", limit=20)] == [e.id for e in batch]
+
+
 def test_an_invalid_event_in_a_pack_is_dead_lettered_alone(events: EventService) -> None:
     got: list[Event] = []
     events.subscribe("crm", got.append)
