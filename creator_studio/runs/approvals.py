@@ -68,6 +68,12 @@ _STATUS_OF: dict[DecisionKind, Literal["approved", "rejected", "edited"]] = {
 }
 
 
+def _pending_row(request: ApprovalRequest) -> ApprovalRow:
+    return ApprovalRow(id=request.approval_id, run_id=request.run_id, workspace_id=request.workspace_id,
+                       agent=request.agent, tool=request.tool, arguments=request.arguments, preview=request.preview,
+                       idempotency_key=request.idempotency_key, status="pending")
+
+
 class ApprovalStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -82,10 +88,7 @@ class ApprovalStore:
             row = session.get(ApprovalRow, request.approval_id)
             created = row is None
             if row is None:
-                row = ApprovalRow(id=request.approval_id, run_id=request.run_id,
-                                  workspace_id=request.workspace_id, agent=request.agent, tool=request.tool,
-                                  arguments=request.arguments, preview=request.preview,
-                                  idempotency_key=request.idempotency_key, status="pending")
+                row = _pending_row(request)
                 session.add(row)
                 session.flush()
             return _approval(row), created
@@ -95,10 +98,7 @@ class ApprovalStore:
         with self._db.transaction() as session:
             row = session.get(ApprovalRow, request.approval_id)
             if row is None:
-                row = ApprovalRow(id=request.approval_id, run_id=request.run_id,
-                                  workspace_id=request.workspace_id, agent=request.agent, tool=request.tool,
-                                  arguments=request.arguments, preview=request.preview,
-                                  idempotency_key=request.idempotency_key, status="pending")
+                row = _pending_row(request)
                 session.add(row)
             return self._apply(session, row, decision)
 
