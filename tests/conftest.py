@@ -15,6 +15,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from creator_studio.runs.runner import Runner
 from creator_studio.sandbox.seed import DEFAULT_BRAND, DEFAULT_TIMEZONE, seed_default_world
 from creator_studio.settings import Settings
+from creator_studio.store.db import Base, Database
 from creator_studio.studio import Studio
 from creator_studio.tools.base import ToolContext
 from creator_studio.workspaces.service import Workspace
@@ -22,6 +23,16 @@ from tests.servers import postgres_server, redis_server  # noqa: F401
 
 # Wednesday 25 November 2026, 14:00 UTC (15:00 in Berlin): every test sees the same "now".
 FIXED_NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A settable "now": a test moves `now` to make schedules due."""
+
+    def __init__(self, now: datetime = FIXED_NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def make_settings(home: Path, **overrides: object) -> Settings:
@@ -66,6 +77,23 @@ def studio(tmp_path: Path, seeded_database: Path) -> Iterator[Studio]:
     studio.clock = lambda: FIXED_NOW
     yield studio
     studio.close()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    """A fresh SQLite database with every table and no data, for tests of one store or service."""
+    database = Database(f"sqlite:///{tmp_path / 'store.db'}")
+    Base.metadata.create_all(database.engine)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock(studio: Studio) -> Clock:
+    """The studio's clock, settable, starting at FIXED_NOW."""
+    clock = Clock(FIXED_NOW)
+    studio.clock = clock
+    return clock
 
 
 @pytest.fixture

@@ -110,3 +110,27 @@ def postgres_server() -> Iterator[str]:
         with contextlib.suppress(subprocess.CalledProcessError):
             _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
         shutil.rmtree(directory, ignore_errors=True)
+
+
+class PersistentRedis:
+    """A redis-server with an append-only file that can be stopped and started again on the same port."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory, self.port = directory, free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        log = self.directory / "redis.log"
+        self.process = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+             "--appendfsync", "always", "--dir", str(self.directory), "--logfile", str(log), "--daemonize", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.process, "redis-server", log)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -13,17 +12,9 @@ from sqlalchemy import func, select
 from creator_studio.events import Event, EventService
 from creator_studio.events.models import EventLogRow
 from creator_studio.events.redis_bus import AUDIT_GROUP, RedisBus
-from creator_studio.store.db import Base, Database
+from creator_studio.store.db import Database
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'events.db'}")
-    Base.metadata.create_all(database.engine)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

@@ -22,14 +22,6 @@ pytestmark = pytest.mark.integration
 FAILED_PAYMENT = {"payment_id": "pi_1", "amount_cents": 2900, "currency": "usd"}
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'events.db'}")
-    Base.metadata.create_all(database.engine)
-    yield database
-    database.dispose()
-
-
 def make_service(db: Database, redis_url: str, stream: str) -> EventService:
     service = EventService(db, redis_url=redis_url, retry_delay_s=0.001)
     bus = service.bus

@@ -16,10 +16,8 @@ Run: .venv/bin/pytest -q -p no:cacheprovider tests/reliability/test_redis_outage
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,47 +28,11 @@ from creator_studio.events.schemas import Event
 from creator_studio.settings import Settings
 from creator_studio.studio import Studio
 from tests.reliability.figures import report
-from tests.servers import REDIS_SERVER, _stop, free_port, wait_for_port
+from tests.servers import PersistentRedis
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 OUTAGE_S = 10.0
 RATE_HZ = 20
-
-
-class PersistentRedis:
-    """A redis-server with an append-only file that can be stopped and started again on the same port."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory, self.port = directory, free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        log = self.directory / "redis.log"
-        self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-             "--appendfsync", "always", "--dir", str(self.directory), "--logfile", str(log), "--daemonize", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(self.port, self.process, "redis-server", log)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            _stop(self.process)
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[PersistentRedis]:
-    if not Path(REDIS_SERVER).exists():
-        pytest.skip(f"{REDIS_SERVER} is not installed")
-    directory = tmp_path / "redis"
-    directory.mkdir()
-    server = PersistentRedis(directory)
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_redis_down_for_10_s_loses_no_event(tmp_path: Path, redis: PersistentRedis) -> None:

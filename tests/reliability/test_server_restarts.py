@@ -44,8 +44,7 @@ from creator_studio.sandbox.seed import DEFAULT_BRAND, DEFAULT_TIMEZONE
 from creator_studio.settings import Settings
 from creator_studio.studio import Studio
 from tests.reliability.figures import report
-from tests.reliability.test_redis_outage import PersistentRedis
-from tests.servers import REDIS_SERVER, _as_postgres, _postgres_bin, free_port
+from tests.servers import PersistentRedis, _as_postgres, _postgres_bin, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 GOAL = "Draft a LinkedIn post about restart topic {label} and publish it now"
@@ -106,18 +105,6 @@ def postgres() -> Iterator[RestartablePostgres]:
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[PersistentRedis]:
-    if not Path(REDIS_SERVER).exists():
-        pytest.skip(f"{REDIS_SERVER} is not installed")
-    directory = tmp_path / "redis"
-    directory.mkdir()
-    server = PersistentRedis(directory)
-    server.start()
-    yield server
-    server.stop()
 
 
 class Hooks:

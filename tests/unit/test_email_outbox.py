@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +12,6 @@ from creator_studio.providers.email.models import EmailDeliveryRow
 from creator_studio.providers.email.outbox import Outbox
 from creator_studio.providers.email.smtp import SmtpConfig, SmtpSender, SmtpSendError
 from creator_studio.store.db import Database
-from creator_studio.store.models import Base
 
 pytestmark = pytest.mark.unit
 
@@ -33,14 +30,6 @@ class ScriptedSender(SmtpSender):
             self.handed_over.append(str(message["Message-ID"]))
         if outcome is not None:
             raise outcome
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'o.db'}")
-    Base.metadata.create_all(database.engine)
-    yield database
-    database.dispose()
 
 
 def email(key: str = "k1") -> OutgoingEmail:

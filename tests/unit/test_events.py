@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -17,7 +16,7 @@ from creator_studio.events import EVENT_TYPES, Event, EventService, InvalidEvent
 from creator_studio.events.audit import canonical_json, record_json
 from creator_studio.events.models import EventLogRow
 from creator_studio.events.schemas import EVENT_SCHEMAS, RevenuePaymentFailed
-from creator_studio.store.db import Base, Database
+from creator_studio.store.db import Database
 from tests.conftest import FIXED_NOW
 
 pytestmark = pytest.mark.unit
@@ -30,14 +29,6 @@ SEED_EVENTS = {
     "system.integration_error", "system.performance_alert", "system.recommendation_generated",
 }
 FAILED_PAYMENT = {"payment_id": "pi_1", "amount_cents": 2900, "currency": "usd", "customer_email": "a@example.com"}
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'events.db'}")
-    Base.metadata.create_all(database.engine)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

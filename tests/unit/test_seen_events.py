@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 from pydantic import SecretStr
@@ -14,27 +13,12 @@ from sqlalchemy import func, select
 from creator_studio.events.models import EventLogRow
 from creator_studio.providers.payments.seen_events import SeenEventStore
 from creator_studio.providers.payments.webhooks import SeenEvents, WebhookRejected, handle_stripe_webhook, sign
-from creator_studio.store.db import Base, Database
+from creator_studio.store.db import Database
 from creator_studio.studio import Studio
+from tests.conftest import Clock
 
 pytestmark = pytest.mark.unit
 
-T0 = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = Database(f"sqlite:///{tmp_path / 'seen.db'}")
-    Base.metadata.create_all(database.engine)
-    return database
 
 
 def test_an_id_is_claimed_once_per_source_across_store_instances(db: Database) -> None:

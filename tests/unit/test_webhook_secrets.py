@@ -4,7 +4,6 @@ to sign; plaintext rows from before migration 0010 are encrypted on first use; k
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,18 +13,11 @@ from creator_studio.connections.crypto import TokenCipher
 from creator_studio.events.models import WebhookSubscriptionRow
 from creator_studio.events.schemas import Event
 from creator_studio.events.webhooks import WebhookService
-from creator_studio.store.db import Base, Database
+from creator_studio.store.db import Database
 
 pytestmark = pytest.mark.unit
 
 SECRET = "whsec_unit_plaintext_secret"
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = Database(f"sqlite:///{tmp_path / 'hooks.db'}")
-    Base.metadata.create_all(database.engine)
-    return database
 
 
 def service(db: Database, key: str, requests: list[httpx.Request] | None = None) -> WebhookService:

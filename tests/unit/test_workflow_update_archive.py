@@ -15,24 +15,9 @@ from creator_studio.automation.worker import Worker, WorkerOptions
 from creator_studio.errors import Conflict, InvalidInput, NotFound
 from creator_studio.studio import Studio
 from creator_studio.workspaces.service import Workspace
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, Clock
 
 pytestmark = pytest.mark.unit
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(studio: Studio) -> Clock:
-    clock = Clock(FIXED_NOW)
-    studio.clock = clock
-    return clock
 
 
 def definition(cron: str = "0 * * * *", tool: str = "suggest_topics") -> WorkflowDefinition:
