@@ -39,7 +39,7 @@ from creator_studio.automation.definitions import (
     WorkflowDefinition,
     parse_duration,
 )
-from creator_studio.automation.functions import StepContext, StepFailed, get_step_function
+from creator_studio.automation.functions import StepContext, StepFailed, get_step_function, invoke_workflow_tool
 from creator_studio.automation.jobs import JobStore, NewJob
 from creator_studio.automation.metrics import MetricSource
 from creator_studio.automation.models import WorkflowRow, WorkflowRunRow, WorkflowStepRunRow, WorkflowVersionRow
@@ -302,13 +302,9 @@ class WorkflowEngine:
     def _perform(self, step: Any, ws: Any, run_id: str, cursor: int, attempt: int,
                  context: dict[str, Any]) -> dict[str, Any]:
         if isinstance(step, ToolStep):
-            from creator_studio.tools.base import ToolContext
-            from creator_studio.tools.invoke import invoke_tool
-
-            ctx = ToolContext(studio=self.studio, workspace=ws, agent="automation", now=self.studio.now(),
-                              run_id=correlation_of(run_id, context),
-                              idempotency_key=f"wf:{run_id}:{cursor}:{attempt}", journal=True)
-            outcome = invoke_tool(ctx, step.tool, render(step.args, context))
+            outcome = invoke_workflow_tool(self.studio, ws, step.tool, render(step.args, context),
+                                           agent="automation", run_id=correlation_of(run_id, context),
+                                           key=f"wf:{run_id}:{cursor}:{attempt}")
             if not outcome.ok:
                 raise StepFailed(outcome.error or f"{step.tool} failed")
             return {"tool": step.tool, "summary": outcome.summary, "replayed": outcome.replayed}

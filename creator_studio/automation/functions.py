@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from creator_studio.studio import Studio
+    from creator_studio.tools.invoke import ToolOutcome
     from creator_studio.workspaces.service import Workspace
 
 # The modules that register step functions when imported (the sandbox's cross-module workflows).
@@ -73,21 +74,32 @@ class StepContext:
 
     def call(self, tool: str, args: dict[str, Any], *, agent: str) -> dict[str, Any]:
         """One tool call; its result. A failure or a side effect outside the policy fails the step."""
-        from creator_studio.tools.base import ToolContext
-        from creator_studio.tools.invoke import get_tool, invoke_tool
+        from creator_studio.tools.invoke import get_tool
 
         spec = get_tool(tool)
         if spec.side_effect and tool not in self.workspace.auto_approve:
             raise StepFailed(f"{tool} needs approval and the workspace policy does not auto-approve it; add it to "
                              f"the workspace's auto_approve list or run the step yourself")
         self._calls += 1
-        ctx = ToolContext(studio=self.studio, workspace=self.workspace, agent=agent, now=self.studio.now(),
-                          run_id=self.correlation_id, journal=True,
-                          idempotency_key=f"wf:{self.run_id}:{self.position}:{self.attempt}:{self._calls}:{tool}")
-        outcome = invoke_tool(ctx, tool, args)
+        outcome = invoke_workflow_tool(
+            self.studio, self.workspace, tool, args, agent=agent, run_id=self.correlation_id,
+            key=f"wf:{self.run_id}:{self.position}:{self.attempt}:{self._calls}:{tool}")
         if not outcome.ok or outcome.result is None:
             raise StepFailed(f"{tool} failed: {outcome.error}")
         return outcome.result
+
+
+def invoke_workflow_tool(studio: Studio, workspace: Workspace, tool: str, args: dict[str, Any], *, agent: str,
+                         run_id: str, key: str) -> ToolOutcome:
+    """A workflow's tool call (a `tool` step's, or one inside a `code` step): journaled under the run's
+    correlation id, with an idempotency key unique to the step and attempt, so a step re-run after a crash
+    replays the call instead of acting twice."""
+    from creator_studio.tools.base import ToolContext
+    from creator_studio.tools.invoke import invoke_tool
+
+    ctx = ToolContext(studio=studio, workspace=workspace, agent=agent, now=studio.now(), run_id=run_id,
+                      journal=True, idempotency_key=key)
+    return invoke_tool(ctx, tool, args)
 
 
 StepFunction = Callable[[StepContext], dict[str, Any]]
