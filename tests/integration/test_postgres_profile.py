@@ -25,7 +25,6 @@ from tests.conftest import FIXED_NOW, make_settings
 # Re-run these modules' tests on this profile (pytest collects the imported test functions here).
 from tests.integration.test_command_center import *  # noqa: F403
 from tests.unit.test_automation_engine import *  # noqa: F403
-from tests.unit.test_automation_engine import clock  # noqa: F401  (a fixture, not exported by *)
 
 pytestmark = pytest.mark.integration
 TEMPLATE_DB = "studio_seeded"
